@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// Cinnabar: a consortium ledger for public legal services.
+// The folder layout follows DESIGN.md §1: pure cores (MerkleLog, SignedNote, Ledger), then
+// Storage (RocksDB), then the Node (sequencer), then the edges (API, the `cinnabar` CLI).
+import PackageDescription
+
+let package = Package(
+    name: "Cinnabar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cinnabar", targets: ["cinnabar"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: librocksdb-dev, libsodium-dev, libssl-dev).
+        .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // A few lines of C where Swift cannot reach: a per-thread reusable OpenSSL digest context.
+        .target(name: "CCinnabar", dependencies: ["COpenSSL"]),
+
+        // Hashing, signatures and randomness from the system libraries.
+        .target(name: "CinnabarCrypto", dependencies: ["CCinnabar", "CSodium"]),
+        // Pure cores: no I/O, no clock.
+        .target(name: "MerkleLog", dependencies: ["CinnabarCrypto"]),
+        .target(name: "SignedNote", dependencies: ["CinnabarCrypto", "MerkleLog"]),
+        .target(name: "Ledger", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote"]),
+        // Storage: one RocksDB per node.
+        .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
+        // The node: sequencing submissions into durable, signed blocks.
+        .target(name: "Node", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        // HTTP edge.
+        .target(name: "API", dependencies: [
+            "Node", "Storage", "Ledger", "SignedNote", "MerkleLog",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .executableTarget(name: "cinnabar", dependencies: [
+            "API", "Node", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "SignedNoteTests", dependencies: ["SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+    ]
+)
