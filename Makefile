@@ -1,0 +1,39 @@
+# Cinnabar: `make run` starts a one-validator dev ledger; `make test` runs every test.
+SHELL := /bin/bash
+DEBS := librocksdb-dev libsodium-dev libssl-dev pkg-config
+DATA ?= data/dev
+LISTEN ?= 127.0.0.1:8080
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: run test deps build release bench clean
+
+# Install the Debian packages that are missing (needs root or sudo).
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release: deps
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+# A one-validator ledger in $(DATA), created on first run, served on $(LISTEN).
+run: release
+	@[ -f $(DATA)/genesis.json ] || .build/release/cinnabar dev init --dir $(DATA) --listen $(LISTEN)
+	.build/release/cinnabar node --dir $(DATA) --listen $(LISTEN)
+
+test: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+bench: release
+	.build/release/cinnabar bench append
+	.build/release/cinnabar bench proof
+
+clean:
+	rm -rf .build data

@@ -1,0 +1,252 @@
+// The node's durable log in one RocksDB: leaves, hash tiles, blocks and their signed checkpoints.
+// A block is written as one atomic, fsync'd WriteBatch; restart reads only the tip and the
+// rightmost tiles, never the whole log.
+import CinnabarCrypto
+import Foundation
+import Ledger
+import MerkleLog
+import Synchronization
+
+/// What one committed block records besides its leaves.
+public struct BlockRecord: Equatable, Sendable {
+    /// Block height, from 1.
+    public let height: UInt64
+    /// Index of the block's first leaf (the tree size before it).
+    public let firstIndex: UInt64
+    /// Tree size after the block (its trailer is leaf `size − 1`).
+    public let size: UInt64
+    /// Root of the tree of `size` leaves.
+    public let root: Hash
+    /// Block time, Unix milliseconds (also in the trailer).
+    public let timeMillis: UInt64
+    /// The signature lines on checkpoint(height − 1) embedded in this block ("" at height 1).
+    public let embeddedSignatures: String
+
+    public init(height: UInt64, firstIndex: UInt64, size: UInt64, root: Hash, timeMillis: UInt64, embeddedSignatures: String) {
+        self.height = height
+        self.firstIndex = firstIndex
+        self.size = size
+        self.root = root
+        self.timeMillis = timeMillis
+        self.embeddedSignatures = embeddedSignatures
+    }
+
+    var encoded: [UInt8] {
+        var w = BinaryWriter()
+        w.u64(height)
+        w.u64(firstIndex)
+        w.u64(size)
+        w.hash(root)
+        w.u64(timeMillis)
+        w.blob(Array(embeddedSignatures.utf8))
+        return w.bytes
+    }
+
+    init?(encoded: [UInt8]) {
+        var r = BinaryReader(encoded)
+        guard let height = r.u64(), let firstIndex = r.u64(), let size = r.u64(), let root = r.hash(),
+              let time = r.u64(), let sigs = r.blob(), r.isAtEnd,
+              let text = String(validating: sigs, as: UTF8.self) else { return nil }
+        self.init(height: height, firstIndex: firstIndex, size: size, root: root, timeMillis: time, embeddedSignatures: text)
+    }
+}
+
+/// Everything one block adds to the store, written in a single atomic batch.
+public struct BlockCommit: Sendable {
+    public let record: BlockRecord
+    /// The block's leaves in order, the trailer last.
+    public let leaves: [[UInt8]]
+    /// Tiles that changed, from `TreeAppender.takeChangedTiles()`.
+    public let tiles: [(TileKey, StoredTile)]
+    /// The signed checkpoint note for the block.
+    public let signedCheckpoint: String
+
+    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)], signedCheckpoint: String) {
+        precondition(UInt64(leaves.count) == record.size - record.firstIndex, "leaf count does not match the block")
+        self.record = record
+        self.leaves = leaves
+        self.tiles = tiles
+        self.signedCheckpoint = signedCheckpoint
+    }
+}
+
+/// The RocksDB-backed log of one node. Safe to share between threads: RocksDB is thread-safe,
+/// and the in-memory tile caches are behind locks. Only one writer (the node) calls `commit`.
+public final class LedgerStore: @unchecked Sendable {
+    /// Column families (DESIGN.md §1 Storage).
+    public enum Families {
+        public static let leaves = "leaves"
+        public static let tiles = "tiles"
+        public static let blocks = "blocks"
+        public static let checkpoints = "checkpoints"
+        public static let meta = "meta"
+        public static let all = [leaves, tiles, blocks, checkpoints, meta]
+    }
+
+    public let db: RocksDB
+    private let leavesCF, tilesCF, blocksCF, checkpointsCF, metaCF: RocksDB.Family
+    private let tipRecord: Mutex<BlockRecord?>
+    /// Latest partial tile per key, as last committed.
+    private let partialTiles = Mutex<[TileKey: StoredTile]>([:])
+    /// Full tiles never change: a two-generation cache (approximate LRU, O(1) per operation).
+    private let fullTiles = Mutex<(current: [TileKey: StoredTile], previous: [TileKey: StoredTile])>(([:], [:]))
+    private let fullTileCacheCapacity: Int
+
+    /// Opens or creates the store in `directory`.
+    public init(directory: String, fullTileCacheCapacity: Int = 8192) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        db = try RocksDB(path: directory, families: Families.all)
+        leavesCF = db.family(Families.leaves)
+        tilesCF = db.family(Families.tiles)
+        blocksCF = db.family(Families.blocks)
+        checkpointsCF = db.family(Families.checkpoints)
+        metaCF = db.family(Families.meta)
+        self.fullTileCacheCapacity = fullTileCacheCapacity
+        var tip: BlockRecord? = nil
+        if let raw = try db.get(metaCF, Keys.tip) {
+            var r = BinaryReader(raw)
+            guard let height = r.u64(), r.isAtEnd, let record = try LedgerStore.readBlock(db, blocksCF, height: height) else {
+                throw StorageError(code: "store_corrupt", "the tip record points to a missing block")
+            }
+            tip = record
+        }
+        tipRecord = Mutex(tip)
+    }
+
+    enum Keys {
+        static let tip = Array("tip".utf8)
+        static func u64(_ v: UInt64) -> [UInt8] { var w = BinaryWriter(); w.u64(v); return w.bytes }
+        static func tile(_ key: TileKey) -> [UInt8] { var w = BinaryWriter(); w.u8(key.level); w.u64(key.index); return w.bytes }
+        static func blockByHeight(_ h: UInt64) -> [UInt8] { [UInt8(ascii: "h")] + u64(h) }
+        static func blockByEnd(_ size: UInt64) -> [UInt8] { [UInt8(ascii: "s")] + u64(size) }
+    }
+
+    // MARK: Writing
+
+    /// Writes a block atomically and fsyncs it. When this returns, the block survives any crash.
+    public func commit(_ block: BlockCommit) throws {
+        let batch = WriteBatch()
+        for (i, leaf) in block.leaves.enumerated() {
+            batch.put(leavesCF, Keys.u64(block.record.firstIndex + UInt64(i)), leaf)
+        }
+        for (key, tile) in block.tiles { batch.put(tilesCF, Keys.tile(key), tile.encoded()) }
+        batch.put(blocksCF, Keys.blockByHeight(block.record.height), block.record.encoded)
+        batch.put(blocksCF, Keys.blockByEnd(block.record.size), Keys.u64(block.record.height))
+        batch.put(checkpointsCF, Keys.u64(block.record.height), Array(block.signedCheckpoint.utf8))
+        batch.put(metaCF, Keys.tip, Keys.u64(block.record.height))
+        try db.write(batch, sync: true)
+
+        partialTiles.withLock { partials in
+            for (key, tile) in block.tiles {
+                if tile.isFull { partials[key] = nil } else { partials[key] = tile }
+            }
+        }
+        for (key, tile) in block.tiles where tile.isFull { cacheFullTile(key, tile) }
+        tipRecord.withLock { $0 = block.record }
+    }
+
+    // MARK: Reading
+
+    /// The last durable block, or nil for an empty store.
+    public var tip: BlockRecord? { tipRecord.withLock { $0 } }
+
+    /// The tree size of the last durable block (0 when empty).
+    public var size: UInt64 { tip?.size ?? 0 }
+
+    /// The data of leaf `index`, tag byte included.
+    public func leaf(at index: UInt64) throws -> [UInt8]? {
+        try db.get(leavesCF, Keys.u64(index))
+    }
+
+    /// `count` consecutive leaves from `index` (fewer if the log ends first).
+    public func leaves(from index: UInt64, count: Int) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        out.reserveCapacity(count)
+        var expected = index
+        try db.scan(leavesCF, from: Keys.u64(index)) { key, value in
+            guard out.count < count, BinaryReader(key).u64Value == expected else { return false }
+            out.append(Array(value))
+            expected += 1
+            return true
+        }
+        return out
+    }
+
+    /// The stored tile (all rows) at (level, index), whatever its current width.
+    public func tile(level: UInt8, index: UInt64) throws -> StoredTile? {
+        let key = TileKey(level: level, index: index)
+        if let partial = partialTiles.withLock({ $0[key] }) { return partial }
+        if let cached = cachedFullTile(key) { return cached }
+        let tile: StoredTile? = try db.withValue(tilesCF, Keys.tile(key)) { raw in
+            guard let raw else { return nil }
+            guard let tile = StoredTile(encoded: raw) else {
+                throw StorageError(code: "store_corrupt", "tile \(level)/\(index) has an impossible length \(raw.count)")
+            }
+            return tile
+        }
+        if let tile, tile.isFull { cacheFullTile(key, tile) }
+        return tile
+    }
+
+    /// Stored hashes for proofs: reads tiles through the caches.
+    public var hashReader: TileHashReader {
+        TileHashReader { [self] level, index in try tile(level: level, index: index) }
+    }
+
+    /// The rightmost tiles needed to resume appending at the tip.
+    public func rightmostTiles() throws -> [TileKey: StoredTile] {
+        var out: [TileKey: StoredTile] = [:]
+        for key in TreeAppender.partialTileKeys(size: size) {
+            if let t = try tile(level: key.level, index: key.index) { out[key] = t }
+        }
+        return out
+    }
+
+    /// The signed checkpoint note of block `height`.
+    public func checkpoint(height: UInt64) throws -> String? {
+        try db.get(checkpointsCF, Keys.u64(height)).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// The record of block `height`.
+    public func block(height: UInt64) throws -> BlockRecord? {
+        try LedgerStore.readBlock(db, blocksCF, height: height)
+    }
+
+    /// The block that contains leaf `index` (the first block whose end size exceeds it).
+    public func block(containingLeaf index: UInt64) throws -> BlockRecord? {
+        guard index < size else { return nil }
+        var height: UInt64?
+        try db.scan(blocksCF, from: Keys.blockByEnd(index + 1)) { key, value in
+            if key.first == UInt8(ascii: "s") { height = BinaryReader(value).u64Value }
+            return false
+        }
+        return try height.flatMap { try block(height: $0) }
+    }
+
+    private static func readBlock(_ db: RocksDB, _ cf: RocksDB.Family, height: UInt64) throws -> BlockRecord? {
+        guard let raw = try db.get(cf, Keys.blockByHeight(height)) else { return nil }
+        guard let record = BlockRecord(encoded: raw) else {
+            throw StorageError(code: "store_corrupt", "block \(height) record is malformed")
+        }
+        return record
+    }
+
+    private func cachedFullTile(_ key: TileKey) -> StoredTile? {
+        fullTiles.withLock { cache in
+            if let hit = cache.current[key] { return hit }
+            guard let old = cache.previous[key] else { return nil }
+            cache.current[key] = old
+            return old
+        }
+    }
+
+    private func cacheFullTile(_ key: TileKey, _ tile: StoredTile) {
+        fullTiles.withLock { cache in
+            if cache.current.count >= fullTileCacheCapacity / 2 {
+                cache.previous = cache.current
+                cache.current = [:]
+            }
+            cache.current[key] = tile
+        }
+    }
+}

@@ -1,0 +1,212 @@
+// `cinnabar bench …`: speed figures, each printed beside the machine limit it compares against,
+// measured in the same run (raw SHA-256 rate, RocksDB synced-batch rate, fsync rate).
+import ArgumentParser
+import CinnabarCrypto
+import Foundation
+import Ledger
+import MerkleLog
+import Node
+import SignedNote
+import Storage
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure speed against this machine's limits.",
+                                                    subcommands: [BenchAppend.self, BenchProof.self])
+}
+
+/// Machine limits measured in-process, so figures are comparable on shared, noisy machines.
+enum MachineLimits {
+    /// RFC 6962 interior-node hashes (65-byte SHA-256 inputs) per second, one core.
+    static func sha256NodesPerSecond(seconds: Double = 1) -> Double {
+        var h = Hash.zero
+        var n = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            for _ in 0..<10_000 { h = RFC6962.nodeHash(h, h) }
+            n += 10_000
+        }
+        precondition(h != Hash.zero)
+        return Double(n) / Date().timeIntervalSince(start)
+    }
+
+    /// Synced RocksDB write batches per second with `puts` values of `valueBytes` each.
+    static func rocksSyncedBatchesPerSecond(directory: String, puts: Int, valueBytes: Int, seconds: Double = 1) throws -> Double {
+        let db = try RocksDB(path: directory, families: [])
+        let family = db.family("default")
+        let value = secureRandomBytes(count: valueBytes)
+        var key: UInt64 = 0
+        var batches = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            let batch = WriteBatch()
+            for _ in 0..<puts {
+                var w = BinaryWriter()
+                w.u64(key)
+                batch.put(family, w.bytes, value)
+                key += 1
+            }
+            try db.write(batch, sync: true)
+            batches += 1
+        }
+        return Double(batches) / Date().timeIntervalSince(start)
+    }
+
+    static func temporaryDirectory(_ tag: String) -> String {
+        let path = NSTemporaryDirectory() + "cinnabar-bench-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.removeItem(atPath: path)
+        return path
+    }
+}
+
+func rate(_ x: Double) -> String {
+    x >= 1e6 ? String(format: "%.2fM", x / 1e6) : x >= 1e3 ? String(format: "%.1fk", x / 1e3) : String(format: "%.0f", x)
+}
+
+struct BenchAppend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Durable appends per second through the sequencer (submit → fsync'd, signed block → ack).")
+
+    @Option(help: "Entries to append.") var count = 1_000_000
+    @Option(help: "Bytes per entry.") var leafBytes = 200
+    @Option(help: "Concurrent submitters, each waiting for its ack before the next submit.") var concurrency = 4096
+    @Option(help: "Print the rate over every this many acks.") var every = 100_000
+    @Option(help: "Max entries per block (default: the node's).") var maxBlockEntries: Int?
+    @Option(help: "Max linger per block in ms (default: the node's).") var maxBlockDelayMs: Int?
+    @Flag(help: "Also compute each entry's inclusion proof, as an API receipt does.") var proofs = false
+
+    func run() async throws {
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        let sha = MachineLimits.sha256NodesPerSecond()
+        print("limit: SHA-256 (65-byte nodes, 1 core)      \(rate(sha))/s")
+        let limitDir = MachineLimits.temporaryDirectory("limit")
+        defer { try? FileManager.default.removeItem(atPath: limitDir) }
+        let fsyncs = try MachineLimits.rocksSyncedBatchesPerSecond(directory: limitDir + "/a", puts: 1, valueBytes: leafBytes)
+        print("limit: RocksDB synced single puts (fsync)   \(rate(fsyncs))/s")
+        let batches = try MachineLimits.rocksSyncedBatchesPerSecond(directory: limitDir + "/b", puts: 1000, valueBytes: leafBytes)
+        print("limit: RocksDB synced 1000-put batches      \(rate(batches))/s = \(rate(batches * 1000)) puts/s")
+
+        let dir = MachineLimits.temporaryDirectory("append")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
+        if maxBlockEntries != nil || maxBlockDelayMs != nil {
+            var config = try directory.loadConfig()
+            config.maxBlockEntries = maxBlockEntries
+            config.maxBlockDelayMillis = maxBlockDelayMs
+            let data = try JSONEncoder().encode(config)
+            try data.write(to: URL(fileURLWithPath: directory.configPath))
+        }
+        let node = try LedgerNode(directory: directory)
+        defer { node.sequencer.stop() }
+        let counter = Counter()
+        let start = Date()
+        let every = self.every, total = count, withProofs = proofs, leafBytes = self.leafBytes
+        let prefix = secureRandomBytes(count: 16)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var i = worker
+                    while i < total {
+                        var leaf = [LeafTag.record.rawValue] + prefix
+                        withUnsafeBytes(of: UInt64(i).bigEndian) { leaf += $0 }
+                        leaf += [UInt8](repeating: 0x2A, count: max(0, leafBytes - leaf.count))
+                        let receipt = try await node.sequencer.submit(leaf)
+                        if withProofs {
+                            _ = try node.store.hashReader.inclusionProof(index: receipt.firstIndex, size: receipt.size)
+                        }
+                        counter.tick(every: every) { done, window in
+                            print("  \(done) acked: \(rate(Double(every) / window))/s over the last \(every)")
+                        }
+                        i += concurrency
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let blocks = node.store.tip?.height ?? 0
+        print("durable appends: \(rate(Double(count) / elapsed))/s (\(count) × \(leafBytes)-byte leaves in \(String(format: "%.2f", elapsed)) s, \(blocks) blocks, \(String(format: "%.0f", Double(count) / Double(max(blocks, 1)))) entries/block\(proofs ? ", with an inclusion proof per ack" : ""))")
+    }
+}
+
+/// Counts acks and reports the rate per window.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    private var windowStart = Date()
+
+    func tick(every: Int, report: (Int, Double) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        if done % every == 0 {
+            let now = Date()
+            report(done, now.timeIntervalSince(windowStart))
+            windowStart = now
+        }
+    }
+}
+
+struct BenchProof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proof",
+        abstract: "Inclusion and consistency proof generation time from the store at given tree sizes.")
+
+    @Option(help: "Comma-separated tree sizes.") var sizes = "1000000,10000000"
+    @Option(help: "Proofs per measurement.") var proofs = 20_000
+
+    func run() throws {
+        let sha = MachineLimits.sha256NodesPerSecond()
+        print("limit: SHA-256 (65-byte nodes, 1 core) \(rate(sha))/s")
+        for size in sizes.split(separator: ",").compactMap({ UInt64($0) }) {
+            let dir = MachineLimits.temporaryDirectory("proof")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let started = Date()
+            let store = try buildStore(dir: dir, size: size)
+            let tipSize = store.size
+            print("size \(tipSize): built in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            let reader = store.hashReader
+            var rng = SystemRandomNumberGenerator()
+            for pass in ["first pass (store just built)", "second pass (warm)"] {
+                var t = Date()
+                for _ in 0..<proofs {
+                    let index = UInt64.random(in: 0..<tipSize, using: &rng)
+                    _ = try reader.inclusionProof(index: index, size: tipSize)
+                }
+                let inclusion = Date().timeIntervalSince(t) / Double(proofs) * 1e6
+                t = Date()
+                for _ in 0..<proofs {
+                    let from = UInt64.random(in: 1..<tipSize, using: &rng)
+                    _ = try reader.consistencyProof(from: from, to: tipSize)
+                }
+                let consistency = Date().timeIntervalSince(t) / Double(proofs) * 1e6
+                print(String(format: "  %@: inclusion %.2f µs/proof, consistency %.2f µs/proof (%d random proofs each)",
+                             pass, inclusion, consistency, proofs))
+            }
+        }
+    }
+
+    /// Fills a store with `size` leaves (short ones: proof cost does not depend on leaf size)
+    /// through the same block builder the node uses.
+    private func buildStore(dir: String, size: UInt64) throws -> LedgerStore {
+        let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
+        let genesis = try directory.loadGenesis()
+        let store = try LedgerStore(directory: directory.storePath)
+        var builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: try genesis.validatorSet(),
+                                       validatorName: "bench", signer: try directory.loadKey(), clockMillis: LedgerNode.wallClockMillis)
+        var next: UInt64 = 0
+        while store.size < size {
+            let n = Int(min(16_383, size - store.size - 1))
+            let entries = (0..<n).map { i -> [UInt8] in
+                var leaf = [LeafTag.record.rawValue]
+                withUnsafeBytes(of: (next + UInt64(i)).bigEndian) { leaf += $0 }
+                return leaf
+            }
+            next += UInt64(n)
+            let block = try builder.build(entries: entries)
+            try store.commit(block.commit)
+            builder.accept(block)
+        }
+        return store
+    }
+}

@@ -1,0 +1,104 @@
+// `cinnabar node` and `cinnabar dev …`: start a node from its directory; create a dev ledger.
+import API
+import ArgumentParser
+import CinnabarCrypto
+import Foundation
+import Hummingbird
+import Ledger
+import MerkleLog
+import Node
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a ledger node from its directory.")
+
+    @Option(help: "The node directory (made by `cinnabar dev init`).") var dir: String
+    @Option(help: "Listen address HOST:PORT (default: node.json's).") var listen: String?
+
+    func run() async throws {
+        let node = try LedgerNode(directory: NodeDirectory(dir))
+        let (host, port) = try parseListen(listen ?? node.config.listen)
+        let app = HTTPServer.application(node: node, host: host, port: port) { bound in
+            say("cinnabar: \(node.genesis.origin) at size \(node.store.size), serving http://\(host):\(bound)/")
+        }
+        try await app.runService()
+        node.sequencer.stop()
+    }
+}
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Development helpers: a one-validator ledger and synthetic load.",
+        subcommands: [DevInit.self, DevLoad.self])
+}
+
+struct DevInit: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a one-validator ledger with a fresh key.")
+
+    @Option(help: "The node directory to create.") var dir: String
+    @Option(help: "The log's origin (checkpoint first line).") var origin = "ledger.sc-legal.example/cinnabar"
+    @Option(help: "This validator's name.") var validator = "dev-validator"
+    @Option(help: "Listen address HOST:PORT.") var listen = "127.0.0.1:8080"
+
+    func run() throws {
+        let directory = try NodeDirectory.initialise(at: dir, origin: origin, validator: validator, listen: listen)
+        let genesis = try directory.loadGenesis()
+        print("created \(dir): origin \(origin), validator \(validator)")
+        print("verifier key: \(genesis.validators[0].key)")
+    }
+}
+
+struct DevLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Append synthetic entries through the sequencer; print one ACK line per durable entry.",
+        discussion: "Each ACK line is `ACK <index> <size> <root-b64> <leaf-sha256-b64>`, printed only after the block is fsync'd. Used by the crash test.")
+
+    @Option(help: "The node directory.") var dir: String
+    @Option(help: "Entries to append.") var count = 1000
+    @Option(help: "Bytes per entry (tag byte included).") var leafBytes = 200
+    @Option(help: "Concurrent submitters.") var concurrency = 64
+    @Flag(help: "Print ACK lines.") var acks = false
+
+    func run() async throws {
+        let node = try LedgerNode(directory: NodeDirectory(dir))
+        defer { node.sequencer.stop() }
+        let out = AckPrinter(enabled: acks)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var i = worker
+                    while i < count {
+                        let leaf = syntheticLeaf(bytes: leafBytes)
+                        let receipt = try await node.sequencer.submit(leaf)
+                        out.ack(receipt, leafHash: SHA256.hash(leaf))
+                        i += concurrency
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        out.flush()
+    }
+}
+
+/// A record-tagged leaf of random bytes.
+func syntheticLeaf(bytes: Int) -> [UInt8] {
+    [LeafTag.record.rawValue] + secureRandomBytes(count: max(0, bytes - 1))
+}
+
+/// Writes ACK lines to stdout, flushed per line so a killed process loses none it printed.
+final class AckPrinter: @unchecked Sendable {
+    private let enabled: Bool
+    private let lock = NSLock()
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func ack(_ r: Receipt, leafHash: Hash) {
+        guard enabled else { return }
+        let line = "ACK \(r.firstIndex) \(r.size) \(r.root.base64) \(leafHash.base64)\n"
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    func flush() {}
+}

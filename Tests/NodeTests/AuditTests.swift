@@ -1,0 +1,104 @@
+// `Audit` finds tampering: a changed leaf, tile, checkpoint or block record, and on-disk corruption.
+import CinnabarCrypto
+import Foundation
+import Ledger
+import MerkleLog
+import Node
+import Storage
+import XCTest
+
+final class AuditTests: XCTestCase {
+    /// A closed ledger with `count` entries in several blocks.
+    func filledLedger(count: Int = 600) async throws -> TemporaryLedger {
+        let ledger = try TemporaryLedger()
+        try ledger.configure { $0.maxBlockEntries = 100 }
+        let node = try LedgerNode(directory: ledger.directory)
+        for start in stride(from: 0, to: count, by: 50) {
+            _ = try await node.sequencer.submit(batch: (start..<start + 50).map { [LeafTag.record.rawValue, UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        }
+        node.sequencer.stop()
+        return ledger
+    }
+
+    func audit(_ ledger: TemporaryLedger) throws -> AuditReport {
+        let store = try LedgerStore(directory: ledger.directory.storePath)
+        return Audit.run(store: store, genesis: try ledger.directory.loadGenesis())
+    }
+
+    /// Opens the raw store, applies `change`, closes it.
+    func tamper(_ ledger: TemporaryLedger, _ change: (RocksDB) throws -> Void) throws {
+        let store = try LedgerStore(directory: ledger.directory.storePath)
+        try change(store.db)
+    }
+
+    func key(_ v: UInt64) -> [UInt8] { var w = BinaryWriter(); w.u64(v); return w.bytes }
+
+    func testACleanLogAudits() async throws {
+        let report = try audit(try await filledLedger())
+        XCTAssertNil(report.failure)
+        XCTAssertEqual(report.leaves, 600 + 13)  // entries + one trailer per block (12 blocks + genesis)
+    }
+
+    func testAChangedLeafIsFound() async throws {
+        let ledger = try await filledLedger()
+        try tamper(ledger) { db in
+            let batch = WriteBatch()
+            batch.put(db.family(LedgerStore.Families.leaves), key(300), [LeafTag.record.rawValue, 0xEE])
+            try db.write(batch)
+        }
+        let failure = try XCTUnwrap(try audit(ledger).failure)
+        XCTAssertTrue(failure.contains("tile 0/1") || failure.contains("root"), failure)
+    }
+
+    func testAChangedTileIsFound() async throws {
+        let ledger = try await filledLedger()
+        try tamper(ledger) { db in
+            let tiles = db.family(LedgerStore.Families.tiles)
+            var w = BinaryWriter(); w.u8(0); w.u64(0)
+            var raw = try XCTUnwrap(try db.get(tiles, w.bytes))
+            raw[40] ^= 1
+            let batch = WriteBatch()
+            batch.put(tiles, w.bytes, raw)
+            try db.write(batch)
+        }
+        XCTAssertEqual(try audit(ledger).failure, "tile 0/0 differs from the hashes recomputed from the leaves")
+    }
+
+    func testAForgedCheckpointSignatureIsFound() async throws {
+        let ledger = try await filledLedger()
+        try tamper(ledger) { db in
+            let checkpoints = db.family(LedgerStore.Families.checkpoints)
+            let note = String(decoding: try XCTUnwrap(try db.get(checkpoints, key(5))), as: UTF8.self)
+            // Same signature line, but over a different size: the signature cannot verify.
+            let lines = note.split(separator: "\n", omittingEmptySubsequences: false)
+            let forged = "\(lines[0])\n\(UInt64(lines[1])! + 1)\n\(lines[2])\n" + lines[3...].joined(separator: "\n")
+            let batch = WriteBatch()
+            batch.put(checkpoints, key(5), Array(forged.utf8))
+            try db.write(batch)
+        }
+        let failure = try XCTUnwrap(try audit(ledger).failure)
+        XCTAssertTrue(failure.hasPrefix("block 5: checkpoint"), failure)
+    }
+
+    func testAFlippedByteInTheStoreFilesIsFound() async throws {
+        let ledger = try await filledLedger()
+        do {
+            let store = try LedgerStore(directory: ledger.directory.storePath)
+            try store.db.flush()
+            store.db.compact(store.db.family(LedgerStore.Families.leaves))
+        }
+        // Flip a byte inside the data blocks of the leaves' SST file.
+        let files = try FileManager.default.contentsOfDirectory(atPath: ledger.directory.storePath).filter { $0.hasSuffix(".sst") }
+        let sizes = try files.map { ($0, try FileManager.default.attributesOfItem(atPath: ledger.directory.storePath + "/" + $0)[.size] as! Int) }
+        let (largest, _) = try XCTUnwrap(sizes.max { $0.1 < $1.1 })
+        let path = ledger.directory.storePath + "/" + largest
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[100] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let report: AuditReport
+        do { report = try audit(ledger) } catch {
+            return  // RocksDB refused to open the corrupted store: also a detection.
+        }
+        XCTAssertNotNil(report.failure, "a flipped byte in \(largest) went unnoticed")
+    }
+}
