@@ -63,6 +63,8 @@ public struct TileID: Hashable, Sendable, CustomStringConvertible {
             elements.append(last.dropLast(2))
         }
         guard !elements.isEmpty, elements.count <= 7 else { return nil }
+        // Canonical only: encodeIndex never writes a leading all-zero group (`x000/001` is `001`).
+        guard elements.count == 1 || elements[0] != "x000" else { return nil }
         var index: UInt64 = 0
         for (i, element) in elements.enumerated() {
             var digits = element

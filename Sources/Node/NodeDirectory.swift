@@ -169,6 +169,12 @@ public final class LedgerNode: Sendable {
         try sequencer.start()
     }
 
+    /// Stops sequencing (committing what is queued) and closes the store. Call before exiting.
+    public func close() {
+        sequencer.stop()
+        store.close()
+    }
+
     /// Unix time in milliseconds from the system clock.
     public static let wallClockMillis: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
 

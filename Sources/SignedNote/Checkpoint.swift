@@ -35,8 +35,12 @@ public struct Checkpoint: Hashable, Sendable, CustomStringConvertible {
         guard text.utf8.count <= Note.maxBytes else {
             throw NoteError.malformedCheckpoint("checkpoint is \(text.utf8.count) bytes, more than \(Note.maxBytes)")
         }
-        guard text.utf8.last == UInt8(ascii: "\n") else { throw NoteError.malformedCheckpoint("text does not end in a newline") }
-        if let bad = text.firstControlCharacter { throw NoteError.malformedCheckpoint("control character 0x\(hex2(bad))") }
+        guard text.utf8.last == UInt8(ascii: "\n") else {
+            throw NoteError.malformedCheckpoint("text does not end in a newline")
+        }
+        if let bad = text.firstControlCharacter {
+            throw NoteError.malformedCheckpoint("control character 0x\(hex2(bad))")
+        }
         let lines = fields(of: String(decoding: text.utf8.dropLast(), as: UTF8.self), separatedBy: "\n")
         guard lines.count >= 3 else {
             throw NoteError.malformedCheckpoint("\(lines.count) line(s); origin, size and root hash are required")

@@ -54,8 +54,9 @@ public struct Cosignature: Hashable, Sendable {
     public static func sign(_ checkpoint: Checkpoint, timestamp: UInt64, with key: NoteSigningKey) -> Cosignature {
         precondition(timestamp <= maxTimestamp, "cosignature timestamps are at most 2^63 - 1")
         let signature = key.rawSignature(for: signedMessage(text: checkpoint.text, timestamp: timestamp))
-        return Cosignature(keyName: key.name, keyID: key.cosignatureVerifierKey.keyID, timestamp: timestamp,
-                           ed25519Signature: signature)
+        return Cosignature(
+            keyName: key.name, keyID: key.cosignatureVerifierKey.keyID, timestamp: timestamp,
+            ed25519Signature: signature)
     }
 
     /// The verified cosignature by `key` (type 0x04) on checkpoint note `note`, whose timestamp can

@@ -32,6 +32,7 @@ public struct Note: Hashable, Sendable, CustomStringConvertible {
     /// Parses a signed note (signed-note §Format). Throws `noteTooLarge`, `tooManySignatures`,
     /// `duplicateSignature` or `malformedNote` (naming the offending line).
     public init(parsing note: String) throws {
+        guard note.utf8.count <= Note.maxBytes else { throw NoteError.noteTooLarge(bytes: note.utf8.count) }
         try self.init(parsingValidUTF8: Array(note.utf8))
     }
 
@@ -59,7 +60,9 @@ public struct Note: Hashable, Sendable, CustomStringConvertible {
         let text = bytes[..<(split + 1)]
         let block = bytes[(split + 2)...]
         guard let last = block.last else { throw NoteError.malformedNote("no signature lines after the blank line") }
-        guard last == newline else { throw NoteError.malformedNote("the last signature line does not end in a newline") }
+        guard last == newline else {
+            throw NoteError.malformedNote("the last signature line does not end in a newline")
+        }
         let lines = block.dropLast().split(separator: newline, omittingEmptySubsequences: false)
         guard lines.count <= Note.maxSignatures else { throw NoteError.tooManySignatures(count: lines.count) }
         let signatures = try lines.map { try NoteSignature(parsingLine: String(decoding: $0, as: UTF8.self)) }
@@ -98,7 +101,8 @@ public struct Note: Hashable, Sendable, CustomStringConvertible {
         let verified = try verifiedKeys(among: keys)
         guard !verified.isEmpty else {
             let names = keys.map { "\($0.name)+\(hex8($0.keyID))" }.joined(separator: ", ")
-            throw NoteError.noVerifiedSignature("the note carries no signature from a known key (\(names.isEmpty ? "none given" : names))")
+            throw NoteError.noVerifiedSignature(
+                "the note carries no signature from a known key (\(names.isEmpty ? "none given" : names))")
         }
         return verified
     }
@@ -121,15 +125,21 @@ public struct Note: Hashable, Sendable, CustomStringConvertible {
 
     /// Note text rules (signed-note §Format): ends in a newline, no ASCII control characters but newline.
     static func checkText(_ text: String) throws {
-        guard text.utf8.last == UInt8(ascii: "\n") else { throw NoteError.malformedNote("the text does not end in a newline") }
-        if let bad = text.firstControlCharacter { throw NoteError.malformedNote("control character 0x\(hex2(bad)) in the text") }
+        guard text.utf8.last == UInt8(ascii: "\n") else {
+            throw NoteError.malformedNote("the text does not end in a newline")
+        }
+        if let bad = text.firstControlCharacter {
+            throw NoteError.malformedNote("control character 0x\(hex2(bad)) in the text")
+        }
     }
 
     /// No two lines with the same key name and key ID.
     private static func checkDistinct(_ signatures: [NoteSignature]) throws {
         var seen = Set<[UInt8]>()
         for s in signatures {
-            let id: [UInt8] = [UInt8(s.keyID >> 24), UInt8(s.keyID >> 16 & 0xFF), UInt8(s.keyID >> 8 & 0xFF), UInt8(s.keyID & 0xFF)]
+            let id: [UInt8] = [
+                UInt8(s.keyID >> 24), UInt8(s.keyID >> 16 & 0xFF), UInt8(s.keyID >> 8 & 0xFF), UInt8(s.keyID & 0xFF),
+            ]
             guard seen.insert(id + Array(s.keyName.utf8)).inserted else {
                 throw NoteError.duplicateSignature(keyName: s.keyName, keyID: s.keyID)
             }

@@ -32,7 +32,7 @@ public enum NoteError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedProof(String)
     /// The inclusion proof does not lead from the leaf to the checkpoint's root.
     case inclusionProofInvalid(ProofError)
-    /// A tlog-policy line breaks the syntax or a rule (line numbers count from 1).
+    /// A tlog-policy line breaks the syntax or a rule (lines count from 1; 0 means the whole file).
     case malformedPolicy(line: Int, String)
 
     /// A stable code for APIs, logs and tests.
@@ -68,12 +68,13 @@ public enum NoteError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .signatureInvalid(name, id): "signature by known key \(name)+\(hex8(id)) does not verify"
         case let .noVerifiedSignature(why): "no verified signature: \(why)"
         case let .originMismatch(origin, names):
-            "checkpoint origin \(quoted(origin)) is not the name of the log key that signed it (\(names.joined(separator: ", ")))"
+            "checkpoint origin \(quoted(origin)) is not the name of the log key that signed it"
+                + " (\(names.joined(separator: ", ")))"
         case let .quorumNotMet(why): "quorum not met: \(why)"
         case let .malformedCheckpoint(why): "malformed checkpoint: \(why)"
         case let .malformedProof(why): "malformed tlog-proof: \(why)"
         case let .inclusionProofInvalid(error): "inclusion proof does not verify: \(error)"
-        case let .malformedPolicy(line, why): "policy line \(line): \(why)"
+        case let .malformedPolicy(line, why): line > 0 ? "policy line \(line): \(why)" : "policy: \(why)"
         }
     }
 }

@@ -32,13 +32,15 @@ public struct NoteSignature: Hashable, Sendable, CustomStringConvertible {
         guard line.utf8.starts(with: prefix) else {
             throw NoteError.malformedNote("signature line \(quoted(line)) does not start with an em dash and a space")
         }
-        let parts = fields(of: String(decoding: line.utf8.dropFirst(prefix.count), as: UTF8.self), separatedBy: " ", maxSplits: 1)
+        let parts = fields(
+            of: String(decoding: line.utf8.dropFirst(prefix.count), as: UTF8.self), separatedBy: " ", maxSplits: 1)
         guard parts.count == 2, isValidKeyName(parts[0]) else {
             throw NoteError.malformedNote("signature line \(quoted(line)) has no valid key name followed by a space")
         }
         // Key ID (4 bytes) and at least one byte of signature.
         guard let decoded = Base64.decode(parts[1]), decoded.count >= 5 else {
-            throw NoteError.malformedNote("signature line \(quoted(line)) does not end in base64 of a key ID and a signature")
+            throw NoteError.malformedNote(
+                "signature line \(quoted(line)) does not end in base64 of a key ID and a signature")
         }
         let keyID = decoded[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         self.init(validName: parts[0], keyID: keyID, signature: Array(decoded[4...]))
@@ -46,7 +48,9 @@ public struct NoteSignature: Hashable, Sendable, CustomStringConvertible {
 
     /// base64(key ID ‖ signature), the last field of the line.
     public var base64: String {
-        let id: [UInt8] = [UInt8(keyID >> 24), UInt8(keyID >> 16 & 0xFF), UInt8(keyID >> 8 & 0xFF), UInt8(keyID & 0xFF)]
+        let id: [UInt8] = [
+            UInt8(keyID >> 24), UInt8(keyID >> 16 & 0xFF), UInt8(keyID >> 8 & 0xFF), UInt8(keyID & 0xFF),
+        ]
         return Base64.encode(id + signature)
     }
 

@@ -47,7 +47,8 @@ public struct NoteSigningKey: Sendable, CustomStringConvertible, CustomDebugStri
         }
         try self.init(name: name, seed: Array(material.dropFirst()))
         guard keyID == claimedID else {
-            throw NoteError.badKey("key ID \(parts[3]) of signing key \(quoted(name)) does not match its public key (\(hex8(keyID)))")
+            throw NoteError.badKey(
+                "key ID \(parts[3]) of signing key \(quoted(name)) does not match its public key (\(hex8(keyID)))")
         }
     }
 
@@ -63,7 +64,8 @@ public struct NoteSigningKey: Sendable, CustomStringConvertible, CustomDebugStri
 
     /// The secret `PRIVATE+KEY+name+hex8+base64(0x01 ‖ seed)` string. Write it only to a key file.
     public var skey: String {
-        "PRIVATE+KEY+\(name)+\(hex8(keyID))+\(Base64.encode([NoteVerifierKey.KeyType.ed25519.rawValue] + privateKey.seed))"
+        let material = [NoteVerifierKey.KeyType.ed25519.rawValue] + privateKey.seed
+        return "PRIVATE+KEY+\(name)+\(hex8(keyID))+\(Base64.encode(material))"
     }
 
     /// The Ed25519 signature line of note text `text` (signed-note §Ed25519 signatures).

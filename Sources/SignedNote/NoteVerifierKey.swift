@@ -48,20 +48,25 @@ public struct NoteVerifierKey: Hashable, Sendable, CustomStringConvertible {
         let parts = fields(of: vkey, separatedBy: "+", maxSplits: 2)
         guard parts.count == 3 else { throw NoteError.badKey("\(quoted(vkey)) is not name+hex8+base64") }
         let name = parts[0]
-        guard isValidKeyName(name) else { throw NoteError.badKey("invalid key name \(quoted(name)) in \(quoted(vkey))") }
+        guard isValidKeyName(name) else {
+            throw NoteError.badKey("invalid key name \(quoted(name)) in \(quoted(vkey))")
+        }
         guard let claimedID = parseHex8(parts[1]) else {
             throw NoteError.badKey("key ID \(quoted(parts[1])) of \(quoted(vkey)) is not 8 hex digits")
         }
         guard let material = Base64.decode(parts[2]), let typeByte = material.first else {
             throw NoteError.badKey("key data of \(quoted(vkey)) is not non-empty standard base64")
         }
-        guard let type = KeyType(rawValue: typeByte) else { throw NoteError.unknownKeyType(typeByte, key: quoted(vkey)) }
+        guard let type = KeyType(rawValue: typeByte) else {
+            throw NoteError.unknownKeyType(typeByte, key: quoted(vkey))
+        }
         guard let publicKey = Ed25519PublicKey(bytes: Array(material.dropFirst())) else {
             throw NoteError.badKey("key \(quoted(vkey)) has \(material.count - 1) key bytes, an Ed25519 key has 32")
         }
         self.init(validName: name, type: type, publicKey: publicKey)
         guard keyID == claimedID else {
-            throw NoteError.badKey("key ID \(parts[1]) of \(quoted(vkey)) does not match the key, which has ID \(hex8(keyID))")
+            throw NoteError.badKey(
+                "key ID \(parts[1]) of \(quoted(vkey)) does not match the key, which has ID \(hex8(keyID))")
         }
     }
 

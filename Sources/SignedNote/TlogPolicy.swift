@@ -141,42 +141,9 @@ public struct TlogPolicy: Hashable, Sendable, CustomStringConvertible {
             throw NoteError.malformedPolicy(line: 0, "policy is \(size) bytes, more than \(TlogPolicy.maxBytes)")
         }
         var builder = PolicyBuilder()
-        for (i, raw) in Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let line = i + 1
-            // tlog-policy §Character set: 0x09, 0x0A, 0x20-0x7E and 0x80-0xFF only.
-            if let bad = raw.first(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
-                throw NoteError.malformedPolicy(line: line, "control character 0x\(hex2(bad)) is not allowed")
-            }
-            let items = raw.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { String(decoding: $0, as: UTF8.self) }
-            guard let keyword = items.first, !keyword.utf8.starts(with: "#".utf8) else { continue }
-            let args = Array(items.dropFirst())
-            let source = String(decoding: raw, as: UTF8.self)
-            switch keyword {
-            case _ where keyword.sameBytes(as: "log"):
-                guard (1...2).contains(args.count) else {
-                    throw NoteError.malformedPolicy(line: line, "\(quoted(source)) is not log <vkey> [<url>]")
-                }
-                try builder.add(Log(key: parseKey(args[0], line: line), url: args.count > 1 ? args[1] : nil), line: line)
-            case _ where keyword.sameBytes(as: "witness"):
-                guard (2...3).contains(args.count) else {
-                    throw NoteError.malformedPolicy(line: line, "\(quoted(source)) is not witness <name> <vkey> [<url>]")
-                }
-                let witness = Witness(name: args[0], key: try parseKey(args[1], line: line), url: args.count > 2 ? args[2] : nil)
-                try builder.add(witness, line: line)
-            case _ where keyword.sameBytes(as: "group"):
-                guard args.count >= 3 else {
-                    throw NoteError.malformedPolicy(line: line, "\(quoted(source)) is not group <name> all|any|<k> <name>...")
-                }
-                try builder.add(Group(name: args[0], threshold: try parseThreshold(args[1], line: line),
-                                      members: Array(args[2...])), line: line)
-            case _ where keyword.sameBytes(as: "quorum"):
-                guard args.count == 1 else {
-                    throw NoteError.malformedPolicy(line: line, "\(quoted(source)) is not quorum <name>")
-                }
-                try builder.set(args[0].sameBytes(as: "none") ? .none : .named(args[0]), line: line)
-            default:
-                throw NoteError.malformedPolicy(line: line, "unknown keyword \(quoted(keyword))")
-            }
+        let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (i, raw) in lines.enumerated() {
+            try builder.parse(raw, line: i + 1)
         }
         self = try builder.finish()
     }
@@ -185,13 +152,16 @@ public struct TlogPolicy: Hashable, Sendable, CustomStringConvertible {
     public var formatted: String {
         var lines: [String] = []
         for log in logs { lines.append((["log", log.key.vkey] + (log.url.map { [$0] } ?? [])).joined(separator: " ")) }
-        for w in witnesses { lines.append((["witness", w.name, w.key.vkey] + (w.url.map { [$0] } ?? [])).joined(separator: " ")) }
+        for w in witnesses {
+            lines.append((["witness", w.name, w.key.vkey] + (w.url.map { [$0] } ?? [])).joined(separator: " "))
+        }
         for g in groups {
-            let threshold = switch g.threshold {
-            case .all: "all"
-            case .any: "any"
-            case let .atLeast(k): String(k)
-            }
+            let threshold =
+                switch g.threshold {
+                case .all: "all"
+                case .any: "any"
+                case let .atLeast(k): String(k)
+                }
             lines.append((["group", g.name, threshold] + g.members).joined(separator: " "))
         }
         switch quorum {
@@ -219,7 +189,8 @@ public struct TlogPolicy: Hashable, Sendable, CustomStringConvertible {
             let signedLogs = logs.filter { verified.contains($0.key) }
             guard !signedLogs.isEmpty else {
                 let names = logs.map { "\($0.key.name)+\(hex8($0.key.keyID))" }.joined(separator: ", ")
-                throw NoteError.noVerifiedSignature("checkpoint of \(quoted(checkpoint.origin)) is signed by none of the policy's logs (\(names))")
+                throw NoteError.noVerifiedSignature(
+                    "checkpoint of \(quoted(checkpoint.origin)) is signed by none of the policy's logs (\(names))")
             }
             guard signedLogs.contains(where: { $0.key.name.sameBytes(as: checkpoint.origin) }) else {
                 throw NoteError.originMismatch(origin: checkpoint.origin, logKeyNames: signedLogs.map(\.key.name))
@@ -241,6 +212,17 @@ public struct TlogPolicy: Hashable, Sendable, CustomStringConvertible {
     /// Hashes the formatted file's bytes.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(Array(formatted.utf8))
+    }
+}
+
+/// The first item of a policy line.
+private enum Keyword: String {
+    case log, witness, group, quorum
+
+    /// The keyword spelled by exactly these bytes, or nil.
+    init?(_ item: String) {
+        guard let keyword = Keyword(rawValue: item), item.sameBytes(as: keyword.rawValue) else { return nil }
+        self = keyword
     }
 }
 
@@ -279,8 +261,56 @@ private struct PolicyBuilder {
     /// Every public key so far and who holds it: duplicates are refused.
     private var keyHolders: [[UInt8]: String] = [:]
 
+    /// Parses one line of a policy file and applies it; blank and comment lines do nothing.
+    mutating func parse(_ raw: ArraySlice<UInt8>, line: Int) throws {
+        // tlog-policy §Character set: 0x09, 0x0A, 0x20-0x7E and 0x80-0xFF only.
+        if let bad = raw.first(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
+            throw NoteError.malformedPolicy(line: line, "control character 0x\(hex2(bad)) is not allowed")
+        }
+        let items = raw.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        guard let keyword = items.first, !keyword.utf8.starts(with: "#".utf8) else { return }
+        let args = Array(items.dropFirst())
+        let source = String(decoding: raw, as: UTF8.self)
+        switch Keyword(keyword) {
+        case .log:
+            guard (1...2).contains(args.count) else {
+                throw NoteError.malformedPolicy(line: line, "\(quoted(source)) is not log <vkey> [<url>]")
+            }
+            try add(
+                TlogPolicy.Log(key: parseKey(args[0], line: line), url: args.count > 1 ? args[1] : nil), line: line)
+        case .witness:
+            guard (2...3).contains(args.count) else {
+                throw NoteError.malformedPolicy(
+                    line: line, "\(quoted(source)) is not witness <name> <vkey> [<url>]")
+            }
+            let witness = TlogPolicy.Witness(
+                name: args[0], key: try parseKey(args[1], line: line), url: args.count > 2 ? args[2] : nil)
+            try add(witness, line: line)
+        case .group:
+            guard args.count >= 3 else {
+                throw NoteError.malformedPolicy(
+                    line: line, "\(quoted(source)) is not group <name> all|any|<k> <name>...")
+            }
+            try add(
+                TlogPolicy.Group(
+                    name: args[0], threshold: try parseThreshold(args[1], line: line),
+                    members: Array(args[2...])), line: line)
+        case .quorum:
+            guard args.count == 1 else {
+                throw NoteError.malformedPolicy(line: line, "\(quoted(source)) is not quorum <name>")
+            }
+            try set(args[0].sameBytes(as: "none") ? .none : .named(args[0]), line: line)
+        case nil:
+            throw NoteError.malformedPolicy(line: line, "unknown keyword \(quoted(keyword))")
+        }
+    }
+
     mutating func add(_ log: TlogPolicy.Log, line: Int) throws {
-        guard logs.count < TlogPolicy.maxLogs else { throw NoteError.malformedPolicy(line: line, "more than \(TlogPolicy.maxLogs) logs") }
+        guard logs.count < TlogPolicy.maxLogs else {
+            throw NoteError.malformedPolicy(line: line, "more than \(TlogPolicy.maxLogs) logs")
+        }
         try checkURL(log.url, line: line)
         try claim(log.key, for: "log \(log.key.name)", line: line)
         logs.append(log)
@@ -305,7 +335,8 @@ private struct PolicyBuilder {
         let n = group.members.count
         guard n >= 1 else { throw NoteError.malformedPolicy(line: line, "group \(group.name) has no members") }
         if case let .atLeast(k) = group.threshold, !(1...n).contains(k) {
-            throw NoteError.malformedPolicy(line: line, "group \(group.name) has threshold \(k), which is not between 1 and its \(n) members")
+            throw NoteError.malformedPolicy(
+                line: line, "group \(group.name) has threshold \(k), which is not between 1 and its \(n) members")
         }
         var members: [[UInt8]] = []
         for member in group.members {
@@ -314,7 +345,8 @@ private struct PolicyBuilder {
                 throw NoteError.malformedPolicy(line: line, "none cannot be a member of group \(group.name)")
             }
             guard names[key] != nil else {
-                throw NoteError.malformedPolicy(line: line, "group \(group.name) lists \(quoted(member)), which is not defined on an earlier line")
+                throw NoteError.malformedPolicy(
+                    line: line, "group \(group.name) lists \(quoted(member)), which is not defined on an earlier line")
             }
             // tlog-policy: each defined name can be listed as a group member at most once.
             if let other = memberOf[key] {
@@ -345,13 +377,21 @@ private struct PolicyBuilder {
 
     /// A new witness or group name: a single item, not `none`, not defined before.
     private func define(_ name: String, line: Int) throws {
-        guard isPolicyItem(name) else { throw NoteError.malformedPolicy(line: line, "\(quoted(name)) is not a valid name") }
-        guard !name.sameBytes(as: "none") else { throw NoteError.malformedPolicy(line: line, "none is a predefined name") }
-        guard names[Array(name.utf8)] == nil else { throw NoteError.malformedPolicy(line: line, "\(name) is already defined") }
+        guard isPolicyItem(name) else {
+            throw NoteError.malformedPolicy(line: line, "\(quoted(name)) is not a valid name")
+        }
+        guard !name.sameBytes(as: "none") else {
+            throw NoteError.malformedPolicy(line: line, "none is a predefined name")
+        }
+        guard names[Array(name.utf8)] == nil else {
+            throw NoteError.malformedPolicy(line: line, "\(name) is already defined")
+        }
     }
 
     private func checkURL(_ url: String?, line: Int) throws {
-        if let url, !isPolicyItem(url) { throw NoteError.malformedPolicy(line: line, "\(quoted(url)) is not a valid URL item") }
+        if let url, !isPolicyItem(url) {
+            throw NoteError.malformedPolicy(line: line, "\(quoted(url)) is not a valid URL item")
+        }
     }
 
     /// tlog-policy §Public key representation: vkeys wrapping the same public key are duplicates,
@@ -391,7 +431,8 @@ private struct QuorumEvaluation {
     func explainFailure(of name: String) -> String {
         guard let group = groupsByName[Array(name.utf8)] else { return "witness \(name) has not signed" }
         let witnessed = group.members.filter { isWitnessed($0) }
-        var text = "group \(group.name) needs \(group.required) of \(group.members.count), has \(witnessed.count)"
+        var text =
+            "group \(group.name) needs \(group.required) of \(group.members.count), has \(witnessed.count)"
             + (witnessed.isEmpty ? "" : " (\(witnessed.joined(separator: ", ")))")
         for member in group.members where groupsByName[Array(member.utf8)] != nil && !isWitnessed(member) {
             text += "; " + explainFailure(of: member)

@@ -1,5 +1,5 @@
-// C2SP tlog-proof@v1: an offline-verifiable proof that an entry is in a log — index, inclusion
-// proof and the (co)signed checkpoint — checked against a tlog-policy. Court bundles carry these.
+// C2SP tlog-proof@v1: an offline-verifiable proof that an entry is in a log (index, inclusion proof,
+// (co)signed checkpoint), checked against a tlog-policy. Cinnabar's receipts carry one (DESIGN.md §2.5).
 import CinnabarCrypto
 import MerkleLog
 
@@ -45,10 +45,15 @@ public struct TlogProof: Hashable, Sendable, CustomStringConvertible {
     /// more base64 hash lines, an empty line, then a checkpoint note. Throws `malformedProof`
     /// naming the offending line, or the note's or checkpoint's own parse error.
     public init(parsing text: String) throws {
+        let limit = TlogProof.maxHeaderBytes + 2 + Note.maxBytes
+        guard text.utf8.count <= limit else {
+            throw NoteError.malformedProof("proof is \(text.utf8.count) bytes, more than \(limit)")
+        }
         let bytes = Array(text.utf8)
         // The header lines are all non-empty, so the first empty line ends them.
         guard let split = firstBlankLine(bytes, limit: TlogProof.maxHeaderBytes) else {
-            throw NoteError.malformedProof("no empty line before the checkpoint within the first \(TlogProof.maxHeaderBytes) bytes")
+            throw NoteError.malformedProof(
+                "no empty line before the checkpoint within the first \(TlogProof.maxHeaderBytes) bytes")
         }
         let lines = fields(of: String(decoding: bytes[..<split], as: UTF8.self), separatedBy: "\n")
         guard lines[0].sameBytes(as: TlogProof.header) else {
@@ -59,15 +64,18 @@ public struct TlogProof: Hashable, Sendable, CustomStringConvertible {
         if next < lines.count, lines[next].utf8.starts(with: "extra ".utf8) {
             let data = lines[next].utf8.dropFirst(6)
             guard let decoded = Base64.decode(String(decoding: data, as: UTF8.self)), !decoded.isEmpty else {
-                throw NoteError.malformedProof("line 2 \(quoted(lines[next])) is not extra followed by non-empty base64")
+                throw NoteError.malformedProof(
+                    "line 2 \(quoted(lines[next])) is not extra followed by non-empty base64")
             }
             extra = decoded
             next += 1
         }
         guard next < lines.count, lines[next].utf8.starts(with: "index ".utf8),
-              let index = parseDecimal(String(decoding: lines[next].utf8.dropFirst(6), as: UTF8.self)) else {
+            let index = parseDecimal(String(decoding: lines[next].utf8.dropFirst(6), as: UTF8.self))
+        else {
             let found = next < lines.count ? quoted(lines[next]) : "nothing"
-            throw NoteError.malformedProof("line \(next + 1) should be index and a decimal without leading zeroes, found \(found)")
+            throw NoteError.malformedProof(
+                "line \(next + 1) should be index and a decimal without leading zeroes, found \(found)")
         }
         next += 1
         var hashes: [Hash] = []
@@ -76,7 +84,8 @@ public struct TlogProof: Hashable, Sendable, CustomStringConvertible {
                 throw NoteError.malformedProof("more than \(TlogProof.maxHashes) inclusion-proof hashes")
             }
             guard let hash = Hash(base64: line) else {
-                throw NoteError.malformedProof("line \(next + i + 1) \(quoted(line)) is not the base64 of a 32-byte hash")
+                throw NoteError.malformedProof(
+                    "line \(next + i + 1) \(quoted(line)) is not the base64 of a 32-byte hash")
             }
             hashes.append(hash)
         }
@@ -104,8 +113,9 @@ public struct TlogProof: Hashable, Sendable, CustomStringConvertible {
     public func verify(leafHash: Hash, policy: TlogPolicy) throws -> Checkpoint {
         let checkpoint = try policy.verify(note: note)
         do {
-            try InclusionProof.verify(leafHash: leafHash, index: index, size: checkpoint.size, proof: hashes,
-                                      root: checkpoint.root)
+            try InclusionProof.verify(
+                leafHash: leafHash, index: index, size: checkpoint.size, proof: hashes,
+                root: checkpoint.root)
         } catch let error as ProofError {
             throw NoteError.inclusionProofInvalid(error)
         }

@@ -145,6 +145,9 @@ public final class LedgerStore: @unchecked Sendable {
         tipRecord.withLock { $0 = block.record }
     }
 
+    /// Closes the database (see `RocksDB.close`).
+    public func close() { db.close() }
+
     // MARK: Reading
 
     /// The last durable block, or nil for an empty store.

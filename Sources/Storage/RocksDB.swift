@@ -29,7 +29,9 @@ private func checked<R>(_ what: String, _ body: (UnsafeMutablePointer<UnsafeMuta
 /// One RocksDB database with named column families. Handles are thread-safe in RocksDB;
 /// this class only holds them, so it is safe to share.
 public final class RocksDB: @unchecked Sendable {
-    private let db: OpaquePointer
+    private var db: OpaquePointer?
+    /// Operations hold it shared; `close` holds it exclusive, so nothing runs on a closed handle.
+    private let lifetime = ReadWriteLock()
     private let options: OpaquePointer
     private let tableOptions: OpaquePointer
     private let cache: OpaquePointer
@@ -84,9 +86,28 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_readoptions_set_verify_checksums(readOptions, 1)
     }
 
+    /// Stops background work and closes the database; later operations throw `store_closed`.
+    /// Call before the process exits: RocksDB's background threads must not outlive it.
+    public func close() {
+        lifetime.withWriteLock {
+            guard let open = db else { return }
+            rocksdb_cancel_all_background_work(open, 1)
+            for handle in handles.values { rocksdb_column_family_handle_destroy(handle) }
+            rocksdb_close(open)
+            db = nil
+        }
+    }
+
+    /// Runs `body` with the open handle, holding off `close` meanwhile.
+    private func withOpen<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
+        try lifetime.withReadLock {
+            guard let open = db else { throw StorageError(code: "store_closed", "the store is closed") }
+            return try body(open)
+        }
+    }
+
     deinit {
-        for handle in handles.values { rocksdb_column_family_handle_destroy(handle) }
-        rocksdb_close(db)
+        close()
         rocksdb_writeoptions_destroy(syncWrite)
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_options_destroy(options)
@@ -107,31 +128,38 @@ public final class RocksDB: @unchecked Sendable {
 
     /// Calls `body` with the value at `key` (pinned, not copied), or nil.
     public func withValue<R>(_ family: Family, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
-        let pinned = try key.withUnsafeBufferPointer { k in
-            try checked("get") { err in
-                k.withMemoryRebound(to: CChar.self) {
-                    rocksdb_get_pinned_cf(db, readOptions, family.handle, $0.baseAddress, k.count, err)
+        try withOpen { db in
+            let pinned = try key.withUnsafeBufferPointer { k in
+                try checked("get") { err in
+                    k.withMemoryRebound(to: CChar.self) {
+                        rocksdb_get_pinned_cf(db, readOptions, family.handle, $0.baseAddress, k.count, err)
+                    }
                 }
             }
+            guard let pinned else { return try body(nil) }
+            defer { rocksdb_pinnableslice_destroy(pinned) }
+            var length = 0
+            let value = rocksdb_pinnableslice_value(pinned, &length)
+            return try body(UnsafeRawBufferPointer(start: value, count: length))
         }
-        guard let pinned else { return try body(nil) }
-        defer { rocksdb_pinnableslice_destroy(pinned) }
-        var length = 0
-        let value = rocksdb_pinnableslice_value(pinned, &length)
-        return try body(UnsafeRawBufferPointer(start: value, count: length))
     }
 
     /// Applies `batch` atomically; with `sync`, returns only once it is fsync'd to the WAL.
     public func write(_ batch: WriteBatch, sync: Bool = true) throws {
         let options = sync ? syncWrite : rocksdb_writeoptions_create()!
         defer { if !sync { rocksdb_writeoptions_destroy(options) } }
-        try checked("write") { err in rocksdb_write(db, options, batch.batch, err) }
+        try withOpen { db in try checked("write") { err in rocksdb_write(db, options, batch.batch, err) } }
     }
 
     /// Visits (key, value) pairs of `family` in key order from `start` (or the first key) until
     /// `body` returns false. Surfaces read errors (corruption) instead of stopping silently.
     public func scan(_ family: Family, from start: [UInt8]? = nil,
                      _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try withOpen { db in try scan(db, family, from: start, body) }
+    }
+
+    private func scan(_ db: OpaquePointer, _ family: Family, from start: [UInt8]?,
+                      _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         let iterator = rocksdb_create_iterator_cf(db, readOptions, family.handle)!
         defer { rocksdb_iter_destroy(iterator) }
         if let start {
@@ -152,8 +180,8 @@ public final class RocksDB: @unchecked Sendable {
     }
 
     /// Compacts a whole column family (used by tests and by operators before backups).
-    public func compact(_ family: Family) {
-        rocksdb_compact_range_cf(db, family.handle, nil, 0, nil, 0)
+    public func compact(_ family: Family) throws {
+        try withOpen { db in rocksdb_compact_range_cf(db, family.handle, nil, 0, nil, 0) }
     }
 
     /// Flushes memtables to SST files.
@@ -161,9 +189,30 @@ public final class RocksDB: @unchecked Sendable {
         let options = rocksdb_flushoptions_create()!
         defer { rocksdb_flushoptions_destroy(options) }
         rocksdb_flushoptions_set_wait(options, 1)
-        for handle in handles.values {
-            try checked("flush") { err in rocksdb_flush_cf(db, options, handle, err) }
+        try withOpen { db in
+            for handle in handles.values {
+                try checked("flush") { err in rocksdb_flush_cf(db, options, handle, err) }
+            }
         }
+    }
+}
+
+/// A POSIX read-write lock.
+final class ReadWriteLock: @unchecked Sendable {
+    private var lock = pthread_rwlock_t()
+    init() { pthread_rwlock_init(&lock, nil) }
+    deinit { pthread_rwlock_destroy(&lock) }
+
+    func withReadLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_rdlock(&lock)
+        defer { pthread_rwlock_unlock(&lock) }
+        return try body()
+    }
+
+    func withWriteLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_wrlock(&lock)
+        defer { pthread_rwlock_unlock(&lock) }
+        return try body()
     }
 }
 

@@ -32,6 +32,7 @@ enum MachineLimits {
     /// Synced RocksDB write batches per second with `puts` values of `valueBytes` each.
     static func rocksSyncedBatchesPerSecond(directory: String, puts: Int, valueBytes: Int, seconds: Double = 1) throws -> Double {
         let db = try RocksDB(path: directory, families: [])
+        defer { db.close() }
         let family = db.family("default")
         let value = secureRandomBytes(count: valueBytes)
         var key: UInt64 = 0
@@ -97,7 +98,7 @@ struct BenchAppend: AsyncParsableCommand {
             try data.write(to: URL(fileURLWithPath: directory.configPath))
         }
         let node = try LedgerNode(directory: directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         let counter = Counter()
         let start = Date()
         let every = self.every, total = count, withProofs = proofs, leafBytes = self.leafBytes
@@ -163,6 +164,7 @@ struct BenchProof: ParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let started = Date()
             let store = try buildStore(dir: dir, size: size)
+            defer { store.close() }
             let tipSize = store.size
             print("size \(tipSize): built in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             let reader = store.hashReader

@@ -21,7 +21,7 @@ struct NodeCommand: AsyncParsableCommand {
             say("cinnabar: \(node.genesis.origin) at size \(node.store.size), serving http://\(host):\(bound)/")
         }
         try await app.runService()
-        node.sequencer.stop()
+        node.close()
     }
 }
 
@@ -61,7 +61,7 @@ struct DevLoad: AsyncParsableCommand {
 
     func run() async throws {
         let node = try LedgerNode(directory: NodeDirectory(dir))
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         let out = AckPrinter(enabled: acks)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<concurrency {

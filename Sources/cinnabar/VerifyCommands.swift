@@ -118,6 +118,7 @@ struct AuditCommand: ParsableCommand {
         let directory = NodeDirectory(dir)
         let genesis = try directory.loadGenesis()
         let store = try LedgerStore(directory: directory.storePath)
+        defer { store.close() }
         let started = Date()
         let report = Audit.run(store: store, genesis: genesis) { done, total in
             FileHandle.standardError.write(Data("audit: \(done)/\(total) leaves\n".utf8))

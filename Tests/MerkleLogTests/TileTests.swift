@@ -266,8 +266,14 @@ final class TileTests: XCTestCase {
             let (t, _) = tile(width: width)
             XCTAssertTrue(t.interiorIsConsistent())
             let bytes = t.encoded()
-            // Every stored hash, interior or row 0: flip one random bit in it.
-            for h in 0..<(bytes.count / 32) {
+            // Stored hashes, interior or row 0: the first and last of every row, all of them in
+            // narrow tiles, and 64 random others; flip one random bit in each.
+            let stored = bytes.count / 32
+            var rowStarts: [Int] = [0]
+            for r in 0..<8 { rowStarts.append(rowStarts[r] + (width >> r)) }
+            var picks = Set(rowStarts.dropLast().flatMap { [$0, $0 + 1] } + rowStarts.dropFirst().map { $0 - 1 })
+            picks.formUnion(stored <= 64 ? Array(0..<stored) : (0..<64).map { _ in Int.random(in: 0..<stored, using: &rng) })
+            for h in picks.filter({ $0 >= 0 && $0 < stored }).sorted() {
                 var bad = bytes
                 bad[h * 32 + Int.random(in: 0..<32, using: &rng)] ^= UInt8(1) << UInt8.random(in: 0...7, using: &rng)
                 let decoded = bad.withUnsafeBytes { StoredTile(encoded: $0) }

@@ -16,7 +16,7 @@ final class AuditTests: XCTestCase {
         for start in stride(from: 0, to: count, by: 50) {
             _ = try await node.sequencer.submit(batch: (start..<start + 50).map { [LeafTag.record.rawValue, UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         }
-        node.sequencer.stop()
+        node.close()
         return ledger
     }
 
@@ -85,7 +85,7 @@ final class AuditTests: XCTestCase {
         do {
             let store = try LedgerStore(directory: ledger.directory.storePath)
             try store.db.flush()
-            store.db.compact(store.db.family(LedgerStore.Families.leaves))
+            try store.db.compact(store.db.family(LedgerStore.Families.leaves))
         }
         // Flip a byte inside the data blocks of the leaves' SST file.
         let files = try FileManager.default.contentsOfDirectory(atPath: ledger.directory.storePath).filter { $0.hasSuffix(".sst") }

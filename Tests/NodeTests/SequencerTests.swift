@@ -18,7 +18,7 @@ final class SequencerTests: XCTestCase {
     func testEmptyLedgerStartsWithASignedGenesisBlock() throws {
         let ledger = try TemporaryLedger()
         let node = try LedgerNode(directory: ledger.directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         let tip = try XCTUnwrap(node.store.tip)
         XCTAssertEqual(tip.height, 1)
         XCTAssertEqual(tip.size, 1, "block 1 holds only its trailer")
@@ -32,9 +32,12 @@ final class SequencerTests: XCTestCase {
     func testAcknowledgedSubmissionsAreProvableUnderTheSignedCheckpoint() async throws {
         let ledger = try TemporaryLedger()
         let node = try LedgerNode(directory: ledger.directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         let receipts = try await withThrowingTaskGroup(of: (Int, Receipt).self) { group in
-            for i in 0..<300 { group.addTask { (i, try await node.sequencer.submit(self.leaf(i))) } }
+            for i in 0..<300 {
+                let entry = leaf(i)
+                group.addTask { (i, try await node.sequencer.submit(entry)) }
+            }
             return try await group.reduce(into: [Int: Receipt]()) { $0[$1.0] = $1.1 }
         }
         let keys = try node.verifierKeys()
@@ -57,7 +60,7 @@ final class SequencerTests: XCTestCase {
     func testABatchLandsConsecutivelyInOneBlock() async throws {
         let ledger = try TemporaryLedger()
         let node = try LedgerNode(directory: ledger.directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         let leaves = (0..<50).map { leaf($0) }
         let receipt = try await node.sequencer.submit(batch: leaves)
         XCTAssertEqual(receipt.count, 50)
@@ -70,7 +73,7 @@ final class SequencerTests: XCTestCase {
     func testBadLeavesAreRejectedAndChangeNothing() async throws {
         let ledger = try TemporaryLedger()
         let node = try LedgerNode(directory: ledger.directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         let before = try XCTUnwrap(node.store.tip)
         let cases: [([UInt8], String)] = [
             ([], "leaf_empty"),
@@ -94,7 +97,7 @@ final class SequencerTests: XCTestCase {
         let ledger = try TemporaryLedger()
         try ledger.configure { $0.maxQueuedEntries = 4 }
         let node = try LedgerNode(directory: ledger.directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         do {
             _ = try await node.sequencer.submit(batch: (0..<5).map { leaf($0) })
             XCTFail("a submission larger than the queue was accepted")
@@ -124,12 +127,12 @@ final class SequencerTests: XCTestCase {
         do {
             let node = try LedgerNode(directory: ledger.directory)
             for i in 0..<700 { _ = try await node.sequencer.submit(leaf(i)) }  // crosses a 256-leaf tile boundary
-            node.sequencer.stop()
+            node.close()
             firstRoot = try XCTUnwrap(node.store.tip).root
             firstSize = node.store.size
         }
         let node = try LedgerNode(directory: ledger.directory)
-        defer { node.sequencer.stop() }
+        defer { node.close() }
         XCTAssertEqual(node.store.tip?.root, firstRoot)
         let receipt = try await node.sequencer.submit(leaf(9999))
         XCTAssertEqual(receipt.firstIndex, firstSize)

@@ -27,7 +27,8 @@ final class CheckpointTests: XCTestCase {
         let largest = try Checkpoint(parsing: "o\n18446744073709551615\n\(root.base64)\n")
         XCTAssertEqual(largest.size, UInt64.max)
         // The origin is opaque: spaces and "+" are only discouraged.
-        XCTAssertEqual(try Checkpoint(parsing: "go.sum database tree\n1\n\(root.base64)\n").origin, "go.sum database tree")
+        XCTAssertEqual(
+            try Checkpoint(parsing: "go.sum database tree\n1\n\(root.base64)\n").origin, "go.sum database tree")
     }
 
     func testExtensionLinesArePreserved() throws {
@@ -35,8 +36,10 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = try Checkpoint(parsing: text)
         XCTAssertEqual(checkpoint.extensions, ["first extension", "— second, any text"])
         XCTAssertEqual(checkpoint.text, text)
-        XCTAssertEqual(try Checkpoint(origin: "example.com/log", size: 5, root: root,
-                                      extensions: ["first extension", "— second, any text"]), checkpoint)
+        XCTAssertEqual(
+            try Checkpoint(
+                origin: "example.com/log", size: 5, root: root,
+                extensions: ["first extension", "— second, any text"]), checkpoint)
     }
 
     func testMalformedCheckpointsAreRejected() throws {

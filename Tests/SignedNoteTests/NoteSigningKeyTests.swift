@@ -28,13 +28,15 @@ final class NoteSigningKeyTests: XCTestCase {
         XCTAssertEqual(try note.verify(keys: [key.verifierKey]), [key.verifierKey])
         let reparsed = try NoteSigningKey(parsing: key.skey)
         XCTAssertEqual(reparsed.verifierKey, key.verifierKey)
-        XCTAssertNotEqual(try NoteSigningKey.generate(name: "x").verifierKey.publicKey,
-                          try NoteSigningKey.generate(name: "x").verifierKey.publicKey)
+        XCTAssertNotEqual(
+            try NoteSigningKey.generate(name: "x").verifierKey.publicKey,
+            try NoteSigningKey.generate(name: "x").verifierKey.publicKey)
         assertNoteError("bad_key", try NoteSigningKey.generate(name: "bad name"))
     }
 
     func testPrintingNeverRevealsThePrivateKey() throws {
-        let key = try NoteSigningKey(parsing: "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")
+        let key = try NoteSigningKey(
+            parsing: "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")
         let secret = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
         let seedBase64 = Base64.encode(Array(Base64.decode(secret)!.dropFirst()))
         var dumped = ""
@@ -65,7 +67,8 @@ final class NoteSigningKeyTests: XCTestCase {
         XCTAssertNoThrow(try NoteSigningKey(parsing: good.skey))
         for (what, skey, code) in cases {
             let error = assertNoteError(code, try NoteSigningKey(parsing: skey), what)
-            XCTAssertFalse(error?.description.contains(Base64.encode([1] + seed)) ?? false, "error must not quote the key")
+            XCTAssertFalse(
+                error?.description.contains(Base64.encode([1] + seed)) ?? false, "error must not quote the key")
         }
         assertNoteError("bad_key", try NoteSigningKey(name: "n", seed: Array(seed.prefix(31))))
         assertNoteError("bad_key", try NoteSigningKey(name: "a+b", seed: seed))

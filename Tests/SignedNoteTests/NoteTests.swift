@@ -7,7 +7,8 @@ import XCTest
 
 final class NoteTests: XCTestCase {
     private let exampleVKey = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
-    private let exampleNote = "This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+    private let exampleNote =
+        "This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
 
     func testVerifyingVectorsVerify() throws {
         let vectors = try SignedNoteVectors.load()
@@ -58,7 +59,8 @@ final class NoteTests: XCTestCase {
             assertNoteError("signature_invalid", try forged.verify(keys: [key]), "bit \(bit)")
         }
         // The text is signed too.
-        let otherText = try Note(parsing: exampleNote.replacingOccurrences(of: "example message", with: "example massage"))
+        let otherText = try Note(
+            parsing: exampleNote.replacingOccurrences(of: "example message", with: "example massage"))
         assertNoteError("signature_invalid", try otherText.verify(keys: [key]))
     }
 
@@ -84,24 +86,29 @@ final class NoteTests: XCTestCase {
         let unknownLines = [
             try other.signature(for: text),
             // Same name as the known key, different ID; same ID, different name; both garbage.
-            try NoteSignature(keyName: known.name, keyID: known.keyID ^ 0xFFFF, signature: [UInt8](repeating: 7, count: 64)),
-            try NoteSignature(keyName: "example.com/impostor", keyID: known.keyID, signature: [UInt8](repeating: 9, count: 64)),
+            try NoteSignature(
+                keyName: known.name, keyID: known.keyID ^ 0xFFFF, signature: [UInt8](repeating: 7, count: 64)),
+            try NoteSignature(
+                keyName: "example.com/impostor", keyID: known.keyID, signature: [UInt8](repeating: 9, count: 64)),
         ]
         let note = try Note(text: text, signatures: unknownLines + [good])
         XCTAssertEqual(try note.verify(keys: [known.verifierKey]), [known.verifierKey])
-        XCTAssertEqual(try note.verify(keys: [other.verifierKey, known.verifierKey]), [other.verifierKey, known.verifierKey])
+        XCTAssertEqual(
+            try note.verify(keys: [other.verifierKey, known.verifierKey]), [other.verifierKey, known.verifierKey])
 
         let third = testKey("example.com/third")
         let bad = try NoteSignature(keyName: third.name, keyID: third.keyID, signature: good.signature)
         let rejected = try Note(text: text, signatures: [good, bad])
-        let error = assertNoteError("signature_invalid", try rejected.verify(keys: [known.verifierKey, third.verifierKey]))
+        let error = assertNoteError(
+            "signature_invalid", try rejected.verify(keys: [known.verifierKey, third.verifierKey]))
         XCTAssertTrue(error?.description.contains("example.com/third") ?? false, "\(String(describing: error))")
         // Without the third key configured, its line is just unknown.
         XCTAssertEqual(try rejected.verify(keys: [known.verifierKey]), [known.verifierKey])
     }
 
     func testMalformedNotesAreRejected() throws {
-        let sig = "— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM="
+        let sig =
+            "— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM="
         let cases: [(String, String)] = [
             ("missing blank line", "This is an example message.\n\(sig)\n"),
             ("no trailing newline", "This is an example message.\n\n\(sig)"),
@@ -131,7 +138,9 @@ final class NoteTests: XCTestCase {
             assertNoteError("malformed_note", try Note(parsing: text), what)
         }
         assertNoteError("malformed_note", try Note(parsing: [0x61, 0x0A, 0x0A, 0xFF, 0x0A]), "invalid UTF-8")
-        assertNoteError("malformed_note", try Note(parsing: Array("caf".utf8) + [0xC3] + Array("\n\n\(sig)\n".utf8)), "truncated UTF-8")
+        assertNoteError(
+            "malformed_note", try Note(parsing: Array("caf".utf8) + [0xC3] + Array("\n\n\(sig)\n".utf8)),
+            "truncated UTF-8")
     }
 
     func testDuplicateSignatureLinesAreRejected() throws {
@@ -170,7 +179,8 @@ final class NoteTests: XCTestCase {
         let a = testKey("a.example/log")
         let b = testKey("b.example/witness")
         let note = try Note.sign(text: "text\n", with: [a]).adding([b.signature(for: "text\n")])
-        XCTAssertEqual(note.formatted, "text\n\n" + (try a.signature(for: "text\n")).line + (try b.signature(for: "text\n")).line)
+        XCTAssertEqual(
+            note.formatted, "text\n\n" + (try a.signature(for: "text\n")).line + (try b.signature(for: "text\n")).line)
         XCTAssertEqual(try note.verify(keys: [b.verifierKey, a.verifierKey]), [b.verifierKey, a.verifierKey])
     }
 }

@@ -15,7 +15,8 @@ final class NoteVerifierKeyTests: XCTestCase {
             XCTAssertEqual(key.type, .ed25519)
             XCTAssertEqual(String(vkey.split(separator: "+")[1]), String(key.keyID, radix: 16).leftPadded8)
         }
-        let golang = try NoteVerifierKey(parsing: "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8")
+        let golang = try NoteVerifierKey(
+            parsing: "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8")
         XCTAssertEqual(golang.name, "sum.golang.org")
         XCTAssertEqual(golang.keyID, 0x033d_e0ae)
     }
@@ -24,7 +25,8 @@ final class NoteVerifierKeyTests: XCTestCase {
         let key = testKey("example.com/witness")
         let expected = SHA256.hash(Array("example.com/witness\n".utf8) + [0x04] + key.verifierKey.publicKey.bytes).bytes
         let id = key.cosignatureVerifierKey.keyID
-        XCTAssertEqual([UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)], Array(expected[0..<4]))
+        XCTAssertEqual(
+            [UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)], Array(expected[0..<4]))
         XCTAssertNotEqual(key.verifierKey.keyID, key.cosignatureVerifierKey.keyID, "the type byte separates the IDs")
     }
 
@@ -61,7 +63,10 @@ final class NoteVerifierKeyTests: XCTestCase {
             ("nine hex digits", "example.com/foo+530d903a0+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "bad_key"),
             ("non-hex ID", "example.com/foo+530d903g+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "bad_key"),
             ("bad base64", "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2", "bad_key"),
-            ("base64 with a bad character", "example.com/foo+530d903a+Aeky!Rrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "bad_key"),
+            (
+                "base64 with a bad character", "example.com/foo+530d903a+Aeky!Rrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+                "bad_key"
+            ),
             ("empty key data", "example.com/foo+530d903a+", "bad_key"),
             ("missing key data", "example.com/foo+530d903a", "bad_key"),
             ("short key", vkey(name: "example.com/foo", type: 1, material: Array(publicKey.dropLast())), "bad_key"),

@@ -46,8 +46,10 @@ func testKey(_ name: String) -> NoteSigningKey {
 
 /// Asserts that `expression` throws a `NoteError` whose code is `code`; returns the error.
 @discardableResult
-func assertNoteError<T>(_ code: String, _ expression: @autoclosure () throws -> T, _ message: String = "",
-                        file: StaticString = #filePath, line: UInt = #line) -> NoteError? {
+func assertNoteError<T>(
+    _ code: String, _ expression: @autoclosure () throws -> T, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) -> NoteError? {
     do {
         let value = try expression()
         XCTFail("expected \(code), got a value: \(value) \(message)", file: file, line: line)
@@ -61,7 +63,9 @@ func assertNoteError<T>(_ code: String, _ expression: @autoclosure () throws -> 
 }
 
 /// A note with one signature line replaced by `transform` of its decoded bytes.
-func replacingSignature(in note: Note, at index: Int, _ transform: (NoteSignature) throws -> NoteSignature) throws -> Note {
+func replacingSignature(
+    in note: Note, at index: Int, _ transform: (NoteSignature) throws -> NoteSignature
+) throws -> Note {
     var lines = note.signatures
     lines[index] = try transform(lines[index])
     return try Note(text: note.text, signatures: lines)

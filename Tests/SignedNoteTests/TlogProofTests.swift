@@ -1,6 +1,7 @@
 // Transparency log proofs (c2sp.org/tlog-proof@v1): round trip with and without extra data,
 // verification against a policy over a real RFC 6962 tree, and every tampering detected.
 import CinnabarCrypto
+import Foundation
 import MerkleLog
 import SignedNote
 import XCTest
@@ -21,13 +22,14 @@ final class TlogProofTests: XCTestCase {
     }
 
     private func policy() throws -> TlogPolicy {
-        try TlogPolicy(parsing: """
-            log \(log.verifierKey.vkey)
-            \(witnesses.enumerated().map { "witness v\($0.offset + 1) \($0.element.verifierKey.vkey)" }.joined(separator: "\n"))
-            group validators 2 v1 v2 v3
-            quorum validators
+        try TlogPolicy(
+            parsing: """
+                log \(log.verifierKey.vkey)
+                \(witnesses.enumerated().map { "witness v\($0.offset + 1) \($0.element.verifierKey.vkey)" }.joined(separator: "\n"))
+                group validators 2 v1 v2 v3
+                quorum validators
 
-            """)
+                """)
     }
 
     private func checkpointNote(size: Int? = nil, signers: Int = 2) throws -> Note {
@@ -58,7 +60,8 @@ final class TlogProofTests: XCTestCase {
         let extra = Array("age-v1.2.1-darwin-arm64.tar.gz".utf8)
         let proof = try proof(index: 0, extra: extra)
         let text = proof.formatted
-        XCTAssertTrue(text.hasPrefix("c2sp.org/tlog-proof@v1\nextra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6\nindex 0\n"))
+        XCTAssertTrue(
+            text.hasPrefix("c2sp.org/tlog-proof@v1\nextra YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6\nindex 0\n"))
         let parsed = try TlogProof(parsing: text)
         XCTAssertEqual(parsed.extra, extra)
         XCTAssertEqual(parsed.formatted, text)
@@ -94,14 +97,16 @@ final class TlogProofTests: XCTestCase {
             bytes[0] ^= 1
             hashes[i] = try XCTUnwrap(Hash(bytes: bytes))
             let tampered = try TlogProof(parsing: TlogProof(index: 3, hashes: hashes, note: good.note).formatted)
-            assertNoteError("inclusion_proof_invalid", try tampered.verify(leafHash: leaves[3], policy: policy), "hash \(i)")
+            assertNoteError(
+                "inclusion_proof_invalid", try tampered.verify(leafHash: leaves[3], policy: policy), "hash \(i)")
         }
         let shortened = try TlogProof(index: 3, hashes: Array(good.hashes.dropLast()), note: good.note)
         assertNoteError("inclusion_proof_invalid", try shortened.verify(leafHash: leaves[3], policy: policy))
 
         // A checkpoint with another root keeps its signature lines but no longer matches them.
         let otherRoot = try Checkpoint(origin: origin, size: 7, root: RFC6962.rootHash(leaves[..<6]))
-        let swapped = try TlogProof(parsing: good.formatted.replacingOccurrences(of: good.checkpoint.root.base64, with: otherRoot.root.base64))
+        let swapped = try TlogProof(
+            parsing: good.formatted.replacingOccurrences(of: good.checkpoint.root.base64, with: otherRoot.root.base64))
         assertNoteError("signature_invalid", try swapped.verify(leafHash: leaves[3], policy: policy))
 
         // A checkpoint signed by too few validators fails the policy.
@@ -126,14 +131,20 @@ final class TlogProofTests: XCTestCase {
             ("bad hash", "c2sp.org/tlog-proof@v1\nindex 3\n\(hash.dropLast(2))\n\n\(note)"),
             ("short hash", "c2sp.org/tlog-proof@v1\nindex 3\n\(Base64.encode(leaves[0].bytes.dropLast()))\n\n\(note)"),
             ("no empty line", "c2sp.org/tlog-proof@v1\nindex 3\n\(hash)\n"),
-            ("too many hashes", "c2sp.org/tlog-proof@v1\nindex 3\n" + String(repeating: "\(hash)\n", count: 65) + "\n\(note)"),
+            (
+                "too many hashes",
+                "c2sp.org/tlog-proof@v1\nindex 3\n" + String(repeating: "\(hash)\n", count: 65) + "\n\(note)"
+            ),
         ]
         for (what, text) in cases {
             assertNoteError("malformed_proof", try TlogProof(parsing: text), what)
         }
         assertNoteError("malformed_note", try TlogProof(parsing: "c2sp.org/tlog-proof@v1\nindex 3\n\nnot a note\n"))
         let notACheckpoint = try Note.sign(text: "hello\n", with: [log]).formatted
-        assertNoteError("malformed_checkpoint", try TlogProof(parsing: "c2sp.org/tlog-proof@v1\nindex 0\n\n\(notACheckpoint)"))
-        assertNoteError("malformed_proof", try TlogProof(index: 0, hashes: Array(repeating: leaves[0], count: 65), note: checkpointNote()))
+        assertNoteError(
+            "malformed_checkpoint", try TlogProof(parsing: "c2sp.org/tlog-proof@v1\nindex 0\n\n\(notACheckpoint)"))
+        assertNoteError(
+            "malformed_proof",
+            try TlogProof(index: 0, hashes: Array(repeating: leaves[0], count: 65), note: checkpointNote()))
     }
 }
