@@ -1,6 +1,6 @@
 # Cinnabar: `make run` starts a one-validator dev ledger; `make test` runs every test.
 SHELL := /bin/bash
-DEBS := librocksdb-dev libsodium-dev libssl-dev pkg-config
+DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config
 DATA ?= data/dev
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=

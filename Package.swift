@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // A few lines of C where Swift cannot reach: a per-thread reusable OpenSSL digest context.
         .target(name: "CCinnabar", dependencies: ["COpenSSL"]),
 
@@ -28,25 +29,28 @@ let package = Package(
         .target(name: "MerkleLog", dependencies: ["CinnabarCrypto"]),
         .target(name: "SignedNote", dependencies: ["CinnabarCrypto", "MerkleLog"]),
         .target(name: "Ledger", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote"]),
+        // The legal data model: canonical JSON, signed records, permissions, status, codes.
+        .target(name: "Records", dependencies: ["CinnabarCrypto", "CQRencode"]),
         // Storage: one RocksDB per node.
         .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // The node: sequencing submissions into durable, signed blocks.
-        .target(name: "Node", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .target(name: "Node", dependencies: ["Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         // HTTP edge.
         .target(name: "API", dependencies: [
             "Node", "Storage", "Ledger", "SignedNote", "MerkleLog",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "cinnabar", dependencies: [
-            "API", "Node", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
+            "API", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "SignedNoteTests", dependencies: ["SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "CinnabarCrypto"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]
 )

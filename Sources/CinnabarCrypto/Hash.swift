@@ -14,12 +14,22 @@ public struct Hash: Hashable, Sendable, CustomStringConvertible {
     @inlinable init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
     /// Creates a hash from exactly 32 bytes; returns nil for any other length.
+    @inlinable
     public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
         guard bytes.count == Hash.byteCount else { return nil }
-        var h = Hash.zero
-        withUnsafeMutableBytes(of: &h.words) { dst in
-            for (i, b) in bytes.enumerated() { dst[i] = b }
+        if let h = bytes.withContiguousStorageIfAvailable({ Hash(copying: UnsafeRawBufferPointer($0)) }) {
+            self = h
+        } else {
+            self = Array(bytes).withUnsafeBytes { Hash(copying: $0) }
         }
+    }
+
+    /// Copies exactly 32 bytes (a memcpy: this is on the proof path, once per stored hash read).
+    @inlinable
+    public init(copying raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == Hash.byteCount, "a hash is 32 bytes")
+        var h = Hash.zero
+        Swift.withUnsafeMutableBytes(of: &h.words) { $0.copyMemory(from: raw) }
         self = h
     }
 

@@ -149,25 +149,35 @@ public struct StoredTile: Sendable, Equatable {
     public init?(encoded bytes: UnsafeRawBufferPointer) {
         let count = bytes.count / 32
         guard bytes.count % 32 == 0 else { return nil }
-        // Find the width whose row sizes add up to `count`.
-        var width = 0
-        for w in 1...TileGeometry.width where (0..<TileGeometry.rows).reduce(0, { $0 + (w >> $1) }) == count {
-            width = w
-            break
-        }
-        guard width > 0 else { return nil }
+        guard let width = StoredTile.widthForHashCount[count] else { return nil }
         rows = []
         var at = 0
         for r in 0..<TileGeometry.rows {
             var row: [Hash] = []
             row.reserveCapacity(width >> r)
             for _ in 0..<(width >> r) {
-                row.append(Hash(bytes: UnsafeRawBufferPointer(rebasing: bytes[at..<at + 32]))!)
+                row.append(Hash(copying: UnsafeRawBufferPointer(rebasing: bytes[at..<at + 32])))
                 at += 32
             }
             rows.append(row)
         }
     }
+
+    /// Reads one stored hash straight from `encoded()` bytes, without decoding the tile
+    /// (the proof path reads ~8 hashes of a 510-hash level-0 tile). Nil if out of range.
+    public static func hash(inEncoded raw: UnsafeRawBufferPointer, row: Int, offset: Int) -> Hash? {
+        guard raw.count % 32 == 0, let width = widthForHashCount[raw.count / 32], row < TileGeometry.rows,
+              offset >= 0, offset < width >> row else { return nil }
+        var start = 0
+        for r in 0..<row { start += width >> r }
+        let at = (start + offset) * 32
+        return Hash(copying: UnsafeRawBufferPointer(rebasing: raw[at..<at + 32]))
+    }
+
+    /// Stored hash count (all rows) → tile width.
+    private static let widthForHashCount: [Int: Int] = Dictionary(uniqueKeysWithValues: (1...TileGeometry.width).map { w in
+        ((0..<TileGeometry.rows).reduce(0) { $0 + (w >> $1) }, w)
+    })
 
     /// Recomputes every interior row from row 0; true iff they match what is stored.
     public func interiorIsConsistent() -> Bool {
@@ -186,6 +196,7 @@ public struct TileHashReader: HashReader {
 
     public struct MissingHash: Error, CustomStringConvertible {
         public let node: NodeID
+        public init(node: NodeID) { self.node = node }
         public var description: String { "stored hash \(node) is missing" }
     }
 

@@ -95,7 +95,7 @@ public final class LedgerStore: @unchecked Sendable {
     /// Opens or creates the store in `directory`.
     public init(directory: String, fullTileCacheCapacity: Int = 8192) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        db = try RocksDB(path: directory, families: Families.all)
+        db = try RocksDB(path: directory, families: Families.all, incompressible: [Families.tiles])
         leavesCF = db.family(Families.leaves)
         tilesCF = db.family(Families.tiles)
         blocksCF = db.family(Families.blocks)
@@ -187,13 +187,41 @@ public final class LedgerStore: @unchecked Sendable {
             }
             return tile
         }
-        if let tile, tile.isFull { cacheFullTile(key, tile) }
+        if let tile, tile.isFull, level > 0 { cacheFullTile(key, tile) }
         return tile
     }
 
-    /// Stored hashes for proofs: reads tiles through the caches.
-    public var hashReader: TileHashReader {
-        TileHashReader { [self] level, index in try tile(level: level, index: index) }
+    /// Stored hashes for proofs, read through the caches.
+    public var hashReader: StoreHashReader { StoreHashReader(store: self) }
+
+    /// The hashes at (row, offset) positions of tile (level, index). Partial and cached tiles are
+    /// read from memory; other level-0 tiles straight from RocksDB's pinned value, without
+    /// decoding (there are too many to cache, and a proof needs only a few of their hashes);
+    /// higher tiles are decoded once and cached.
+    func hashes(level: UInt8, index: UInt64, positions: [(row: Int, offset: Int)]) throws -> [Hash]? {
+        let key = TileKey(level: level, index: index)
+        func pick(_ tile: StoredTile) -> [Hash]? {
+            var out: [Hash] = []
+            out.reserveCapacity(positions.count)
+            for p in positions {
+                guard p.offset < tile.rows[p.row].count else { return nil }
+                out.append(tile.rows[p.row][p.offset])
+            }
+            return out
+        }
+        if let partial = partialTiles.withLock({ $0[key] }) { return pick(partial) }
+        if let cached = cachedFullTile(key) { return pick(cached) }
+        if level > 0 { return try tile(level: level, index: index).flatMap(pick) }
+        return try db.withValue(tilesCF, Keys.tile(key)) { raw -> [Hash]? in
+            guard let raw else { return nil }
+            var out: [Hash] = []
+            out.reserveCapacity(positions.count)
+            for p in positions {
+                guard let h = StoredTile.hash(inEncoded: raw, row: p.row, offset: p.offset) else { return nil }
+                out.append(h)
+            }
+            return out
+        }
     }
 
     /// The rightmost tiles needed to resume appending at the tip.
@@ -251,5 +279,30 @@ public final class LedgerStore: @unchecked Sendable {
             }
             cache.current[key] = tile
         }
+    }
+}
+
+/// Reads stored hashes from a `LedgerStore`, grouping the nodes of a proof by tile.
+public struct StoreHashReader: HashReader {
+    let store: LedgerStore
+
+    public func hashes(of nodes: [NodeID]) throws -> [Hash] {
+        var out = [Hash](repeating: .zero, count: nodes.count)
+        var done = [Bool](repeating: false, count: nodes.count)
+        let located = nodes.map(TileID.locate)
+        for i in nodes.indices where !done[i] {
+            let (level, index) = (located[i].level, located[i].index)
+            var members: [Int] = []
+            for j in i..<nodes.count where !done[j] && located[j].level == level && located[j].index == index {
+                members.append(j)
+                done[j] = true
+            }
+            let positions = members.map { (row: located[$0].row, offset: located[$0].offset) }
+            guard let found = try store.hashes(level: level, index: index, positions: positions) else {
+                throw TileHashReader.MissingHash(node: nodes[i])
+            }
+            for (k, j) in members.enumerated() { out[j] = found[k] }
+        }
+        return out
     }
 }

@@ -34,6 +34,8 @@ public final class RocksDB: @unchecked Sendable {
     private let lifetime = ReadWriteLock()
     private let options: OpaquePointer
     private let tableOptions: OpaquePointer
+    private let rawOptions: OpaquePointer
+    private let rawTableOptions: OpaquePointer
     private let cache: OpaquePointer
     private let handles: [String: OpaquePointer]
     private let syncWrite: OpaquePointer
@@ -45,7 +47,8 @@ public final class RocksDB: @unchecked Sendable {
     }
 
     /// Opens (creating if needed) the database at `path` with `families` (plus "default").
-    public init(path: String, families: [String], blockCacheBytes: Int = 256 << 20) throws {
+    /// `incompressible` families hold random bytes (hashes): no compression, 16 KiB blocks.
+    public init(path: String, families: [String], incompressible: Set<String> = [], blockCacheBytes: Int = 512 << 20) throws {
         let options = rocksdb_options_create()!
         self.options = options
         rocksdb_options_set_create_if_missing(options, 1)
@@ -60,10 +63,20 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_block_based_options_set_filter_policy(tableOptions, rocksdb_filterpolicy_create_bloom(10))
         rocksdb_options_set_block_based_table_factory(options, tableOptions)
 
+        let rawOptions = rocksdb_options_create_copy(options)!
+        self.rawOptions = rawOptions
+        rocksdb_options_set_compression(rawOptions, 0)  // rocksdb_no_compression
+        let rawTable = rocksdb_block_based_options_create()!
+        self.rawTableOptions = rawTable
+        rocksdb_block_based_options_set_block_cache(rawTable, cache)
+        rocksdb_block_based_options_set_block_size(rawTable, 16 << 10)
+        rocksdb_block_based_options_set_filter_policy(rawTable, rocksdb_filterpolicy_create_bloom(10))
+        rocksdb_options_set_block_based_table_factory(rawOptions, rawTable)
+
         let names = ["default"] + families
         var cNames = names.map { strdup($0) }
         defer { cNames.forEach { free($0) } }
-        let cfOptions: [OpaquePointer?] = names.map { _ in options }
+        let cfOptions: [OpaquePointer?] = names.map { incompressible.contains($0) ? rawOptions : options }
         var cfHandles = [OpaquePointer?](repeating: nil, count: names.count)
         let opened: OpaquePointer? = try cNames.withUnsafeMutableBufferPointer { namesPtr in
             try cfOptions.withUnsafeBufferPointer { optsPtr in
@@ -111,7 +124,9 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_writeoptions_destroy(syncWrite)
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_options_destroy(options)
+        rocksdb_options_destroy(rawOptions)
         rocksdb_block_based_options_destroy(tableOptions)
+        rocksdb_block_based_options_destroy(rawTableOptions)
         rocksdb_cache_destroy(cache)
     }
 

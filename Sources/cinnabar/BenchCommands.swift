@@ -81,6 +81,7 @@ struct BenchAppend: AsyncParsableCommand {
         let sha = MachineLimits.sha256NodesPerSecond()
         print("limit: SHA-256 (65-byte nodes, 1 core)      \(rate(sha))/s")
         let limitDir = MachineLimits.temporaryDirectory("limit")
+        try FileManager.default.createDirectory(atPath: limitDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: limitDir) }
         let fsyncs = try MachineLimits.rocksSyncedBatchesPerSecond(directory: limitDir + "/a", puts: 1, valueBytes: leafBytes)
         print("limit: RocksDB synced single puts (fsync)   \(rate(fsyncs))/s")
@@ -169,18 +170,16 @@ struct BenchProof: ParsableCommand {
             print("size \(tipSize): built in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             let reader = store.hashReader
             var rng = SystemRandomNumberGenerator()
-            for pass in ["first pass (store just built)", "second pass (warm)"] {
+            let proofs = self.proofs
+            for pass in ["first pass (store just built)", "second pass (warm)", "after compaction"] {
+                if pass == "after compaction" { try store.db.compact(store.db.family(LedgerStore.Families.tiles)) }
+                let indices = (0..<proofs).map { _ in UInt64.random(in: 0..<tipSize, using: &rng) }
+                let froms = (0..<proofs).map { _ in UInt64.random(in: 1..<tipSize, using: &rng) }
                 var t = Date()
-                for _ in 0..<proofs {
-                    let index = UInt64.random(in: 0..<tipSize, using: &rng)
-                    _ = try reader.inclusionProof(index: index, size: tipSize)
-                }
+                for index in indices { _ = try reader.inclusionProof(index: index, size: tipSize) }
                 let inclusion = Date().timeIntervalSince(t) / Double(proofs) * 1e6
                 t = Date()
-                for _ in 0..<proofs {
-                    let from = UInt64.random(in: 1..<tipSize, using: &rng)
-                    _ = try reader.consistencyProof(from: from, to: tipSize)
-                }
+                for from in froms { _ = try reader.consistencyProof(from: from, to: tipSize) }
                 let consistency = Date().timeIntervalSince(t) / Double(proofs) * 1e6
                 print(String(format: "  %@: inclusion %.2f µs/proof, consistency %.2f µs/proof (%d random proofs each)",
                              pass, inclusion, consistency, proofs))
