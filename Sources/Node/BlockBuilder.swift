@@ -59,7 +59,7 @@ public struct BlockBuilder: Sendable {
 
     /// The next block holding `entries`: leaves, changed tiles, record and signed checkpoint.
     /// Does not change the builder; call `accept` once the block is durable.
-    public func build(entries: [[UInt8]]) throws -> Prepared {
+    public func build(entries: [[UInt8]], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> Prepared {
         var tree = appender
         let height = (tip?.height ?? 0) + 1
         let previousSize = tip?.size ?? 0
@@ -79,7 +79,7 @@ public struct BlockBuilder: Sendable {
                                  timeMillis: trailer.timeMillis, embeddedSignatures: embedded)
         let tiles = tree.takeChangedTiles()
         return Prepared(commit: BlockCommit(record: record, leaves: entries + [trailerLeaf], tiles: tiles,
-                                            signedCheckpoint: note.formatted), tree: tree)
+                                            signedCheckpoint: note.formatted, derived: derived), tree: tree)
     }
 
     /// Advances to `block` once it is durable.

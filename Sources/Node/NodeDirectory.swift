@@ -3,6 +3,7 @@
 import CinnabarCrypto
 import Foundation
 import Ledger
+import Records
 import SignedNote
 import Storage
 
@@ -16,12 +17,65 @@ public struct Genesis: Codable, Equatable, Sendable {
         public init(name: String, key: String) { self.name = name; self.key = key }
     }
 
+    /// A member organisation fixed at genesis (domain.md §6.1).
+    public struct Organisation: Codable, Equatable, Sendable {
+        /// Unified social credit code (GB 32100).
+        public var org: String
+        public var role: String
+        public var name: String
+        /// Registered record-signing keys: key id → multibase Ed25519 public key.
+        public var keys: [String: String]
+        public init(org: String, role: String, name: String, keys: [String: String]) {
+            self.org = org
+            self.role = role
+            self.name = name
+            self.keys = keys
+        }
+    }
+
+    /// Governance: which organisations' signatures count, and how many a membership record needs.
+    public struct Governance: Codable, Equatable, Sendable {
+        public var members: [String]
+        public var quorum: Int
+        public init(members: [String], quorum: Int) { self.members = members; self.quorum = quorum }
+    }
+
     public var origin: String
     public var validators: [Member]
+    public var organisations: [Organisation]?
+    public var governance: Governance?
 
-    public init(origin: String, validators: [Member]) {
+    public init(origin: String, validators: [Member], organisations: [Organisation]? = nil, governance: Governance? = nil) {
         self.origin = origin
         self.validators = validators
+        self.organisations = organisations
+        self.governance = governance
+    }
+
+    /// The member registry at genesis, after checking codes, roles and keys.
+    public func registry() throws -> Registry {
+        var members: [Records.Member] = []
+        for o in organisations ?? [] {
+            guard StringFormat.usci.accepts(o.org) else { throw LedgerError.malformedGenesis("organisation \(o.org) is not a valid USCI") }
+            guard let role = Role(rawValue: o.role) else { throw LedgerError.malformedGenesis("organisation \(o.org) has unknown role \(o.role)") }
+            var keys: [String: Ed25519PublicKey] = [:]
+            for (id, mb) in o.keys {
+                guard StringFormat.keyID.accepts(id), let key = Multikey.ed25519PublicKey(multibase: mb) else {
+                    throw LedgerError.malformedGenesis("organisation \(o.org) key \(id) is not a multibase Ed25519 key")
+                }
+                keys[id] = key
+            }
+            members.append(Records.Member(org: o.org, role: role, name: o.name, keys: keys))
+        }
+        guard Set(members.map(\.org)).count == members.count else { throw LedgerError.malformedGenesis("an organisation is listed twice") }
+        let governance = self.governance ?? Governance(members: [], quorum: 1)
+        for g in governance.members where !members.contains(where: { $0.org == g && ($0.role == .justiceAdmin || $0.role == .court) }) {
+            throw LedgerError.malformedGenesis("governance member \(g) is not a justice administration or court organisation")
+        }
+        guard governance.quorum >= 1, governance.members.isEmpty || governance.quorum <= governance.members.count else {
+            throw LedgerError.malformedGenesis("governance quorum \(governance.quorum) is out of range")
+        }
+        return Registry(members: members, governance: Set(governance.members), governanceQuorum: governance.quorum)
     }
 
     /// The validator set, after checking every key string and that each key is named `<origin>/<name>`.
@@ -66,23 +120,12 @@ public struct NodeConfig: Codable, Equatable, Sendable {
 public enum KeyFile {
     /// Writes `key` to a new file at `path` with mode 0600; fails if the file exists.
     public static func create(_ key: NoteSigningKey, at path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw StorageError(code: "key_file", "cannot create key file \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let text = Array((key.skey + "\n").utf8)
-        guard write(fd, text, text.count) == text.count, fsync(fd) == 0 else {
-            throw StorageError(code: "key_file", "cannot write key file \(path)")
-        }
+        try SecretFile.create(at: path, contents: Array((key.skey + "\n").utf8))
     }
 
     /// Reads a private key file; refuses one that group or others may read or write.
     public static func load(_ path: String) throws -> NoteSigningKey {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw StorageError(code: "key_file", "cannot read key file \(path)") }
-        guard info.st_mode & 0o077 == 0 else {
-            throw StorageError(code: "key_file", "key file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
-        }
-        let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: try SecretFile.read(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         do { return try NoteSigningKey(parsing: text) } catch {
             throw StorageError(code: "key_file", "key file \(path) does not hold a signed-note private key")
         }
@@ -98,6 +141,11 @@ public struct NodeDirectory: Sendable {
     public var configPath: String { path + "/node.json" }
     public var keyPath: String { path + "/validator.key" }
     public var storePath: String { path + "/store" }
+    public var orgsPath: String { path + "/orgs" }
+    public func orgKeyPath(_ slug: String) -> String { orgsPath + "/\(slug).key" }
+    public var codeKeyPath: String { path + "/codes.key" }
+    public func loadOrganisationKey(_ slug: String) throws -> OrganisationKey { try OrganisationKey.load(orgKeyPath(slug)) }
+    public func loadCodeKey() throws -> CodeKey { try CodeKey.load(codeKeyPath) }
 
     public func loadGenesis() throws -> Genesis { try readJSON(genesisPath) }
     public func loadConfig() throws -> NodeConfig { try readJSON(configPath) }
@@ -113,8 +161,11 @@ public struct NodeDirectory: Sendable {
         }
         let key = try NoteSigningKey.generate(name: "\(origin)/\(validator)")
         try KeyFile.create(key, at: dir.keyPath)
-        let genesis = Genesis(origin: origin, validators: [.init(name: validator, key: key.verifierKey.vkey)])
+        let (organisations, governance) = try DemoConsortium.create(in: dir)
+        let genesis = Genesis(origin: origin, validators: [.init(name: validator, key: key.verifierKey.vkey)],
+                              organisations: organisations, governance: governance)
         _ = try genesis.validatorSet()
+        _ = try genesis.registry()
         try writeJSON(genesis, to: dir.genesisPath)
         try writeJSON(NodeConfig(validator: validator, listen: listen), to: dir.configPath)
         return dir
@@ -144,6 +195,8 @@ public final class LedgerNode: Sendable {
     public let validatorSet: ValidatorSet
     public let store: LedgerStore
     public let sequencer: Sequencer
+    /// Records' derived state; admission runs against it.
+    public let records: RecordIndex
 
     /// Opens the node in `directory`, checks its key against the genesis, and starts sequencing.
     public init(directory: NodeDirectory, clockMillis: @escaping @Sendable () -> UInt64 = LedgerNode.wallClockMillis) throws {
@@ -159,14 +212,35 @@ public final class LedgerNode: Sendable {
             throw LedgerError.malformedGenesis("validator.key does not match validator \(me.name) in the genesis")
         }
         store = try LedgerStore(directory: directory.storePath)
+        records = try RecordIndex(store: store, genesisRegistry: try genesis.registry())
         let builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: validatorSet,
                                        validatorName: me.name, signer: key, clockMillis: clockMillis)
         var settings = Sequencer.Configuration()
         if let v = config.maxBlockEntries { settings.maxBlockEntries = v }
         if let v = config.maxBlockDelayMillis { settings.maxBlockDelay = .milliseconds(v) }
         if let v = config.maxQueuedEntries { settings.maxQueuedEntries = v }
-        sequencer = Sequencer(store: store, builder: builder, configuration: settings)
+        sequencer = Sequencer(store: store, builder: builder, configuration: settings, applier: records)
         try sequencer.start()
+    }
+
+    /// Admits a signed record (canonical JSON bytes, without the leaf tag) and returns once it is
+    /// durable. The same record submitted again gets the original's leaf index (`duplicate`).
+    public func submit(record bytes: [UInt8]) async throws -> Receipt {
+        let leaf = [LeafTag.record.rawValue] + bytes
+        guard leaf.count <= LeafLimits.maxBytes else { throw SubmitError.rejected(.tooLarge(bytes: leaf.count)) }
+        let record: Record
+        do { record = try records.admit(leaf: leaf) } catch {
+            // A duplicate of a logged record is not an error: answer with the original receipt.
+            if let parsed = try? Record(bytes: bytes), let original = records.summary(parsed.recordID), let tip = store.tip,
+               let note = try store.checkpoint(height: tip.height) {
+                return Receipt(index: original.leafIndex, duplicate: true, height: tip.height, size: tip.size, root: tip.root, signedCheckpoint: note)
+            }
+            throw SubmitError.refused(code: error.code, reason: error.description)
+        }
+        if let original = records.summary(record.recordID), let tip = store.tip, let note = try store.checkpoint(height: tip.height) {
+            return Receipt(index: original.leafIndex, duplicate: true, height: tip.height, size: tip.size, root: tip.root, signedCheckpoint: note)
+        }
+        return try await sequencer.submit(Entry(leaf: leaf, context: record))
     }
 
     /// Stops sequencing (committing what is queued) and closes the store. Call before exiting.

@@ -11,17 +11,58 @@ import MerkleLog
 import SignedNote
 import Storage
 
-/// Where a submission landed: its leaves and the durable, signed block that holds them.
+/// Where a submission landed: its leaf and the durable, signed block that holds it.
 public struct Receipt: Sendable, Equatable {
-    /// Index of the submission's first leaf; its leaves are consecutive.
-    public let firstIndex: UInt64
-    public let count: Int
-    /// The block holding the leaves, and the checkpoint that block produced.
+    /// The leaf index of the entry (for a duplicate: of the original entry).
+    public let index: UInt64
+    /// True if the same entry was already logged; `index` is then the original's.
+    public let duplicate: Bool
+    /// The latest durable block and its checkpoint (which includes the entry).
     public let height: UInt64
     public let size: UInt64
     public let root: Hash
     /// The checkpoint of `size`, signed by the validator (C2SP signed note text).
     public let signedCheckpoint: String
+}
+
+/// One queued entry: its leaf bytes and what admission learned about it (e.g. the parsed record).
+public struct Entry: Sendable {
+    public let leaf: [UInt8]
+    public let context: (any Sendable)?
+    public init(leaf: [UInt8], context: (any Sendable)? = nil) {
+        self.leaf = leaf
+        self.context = context
+    }
+}
+
+/// What an entry becomes in the next block.
+public enum EntryOutcome: Sendable {
+    case append
+    /// Already logged at this leaf index: answer with the original receipt.
+    case duplicate(of: UInt64)
+    case rejected(SubmitError)
+}
+
+/// A block's plan: one outcome per queued entry, and the derived state to write with it.
+public struct BlockPlan: Sendable {
+    public var outcomes: [EntryOutcome]
+    public var derived: [(key: [UInt8], value: [UInt8])]
+    /// Applier state to adopt once the block is durable.
+    public var state: (any Sendable)?
+    public init(outcomes: [EntryOutcome], derived: [(key: [UInt8], value: [UInt8])] = [], state: (any Sendable)? = nil) {
+        self.outcomes = outcomes
+        self.derived = derived
+        self.state = state
+    }
+}
+
+/// Decides, on the sequencing thread, what queued entries become (deduplication, rules that
+/// depend on the latest state, derived indexes). The seam where records meet the log.
+public protocol BlockApplier: AnyObject, Sendable {
+    /// Plans the next block. `firstIndex` is the leaf index the first appended entry will get.
+    func plan(_ entries: [Entry], firstIndex: UInt64) -> BlockPlan
+    /// The planned block is durable: adopt its state.
+    func committed(_ plan: BlockPlan)
 }
 
 /// Why a submission was not accepted. Nothing was written for it.
@@ -32,8 +73,8 @@ public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
     case stopped
     /// The leaf itself is unacceptable.
     case rejected(LeafError)
-    /// Too many leaves in one submission.
-    case tooManyLeaves(count: Int, limit: Int)
+    /// The record was refused by admission (schema, signature, permission), with its stable code.
+    case refused(code: String, reason: String)
     /// The block could not be made durable; the submission was not logged.
     case storageFailed(String)
 
@@ -42,7 +83,7 @@ public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
         case .busy: "busy"
         case .stopped: "stopped"
         case let .rejected(e): e.code
-        case .tooManyLeaves: "too_many_leaves"
+        case let .refused(code, _): code
         case .storageFailed: "storage_failed"
         }
     }
@@ -52,7 +93,7 @@ public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .busy(n): "the node is busy (\(n) entries queued); retry shortly"
         case .stopped: "the node is stopping"
         case let .rejected(e): e.description
-        case let .tooManyLeaves(count, limit): "\(count) leaves in one submission; the limit is \(limit)"
+        case let .refused(_, reason): reason
         case let .storageFailed(why): "the block could not be stored: \(why)"
         }
     }
@@ -72,25 +113,27 @@ public final class Sequencer: @unchecked Sendable {
     }
 
     private struct Pending {
-        let leaves: [[UInt8]]
+        let entry: Entry
         let continuation: CheckedContinuation<Receipt, any Error>
     }
 
     private let store: LedgerStore
     private var builder: BlockBuilder  // owned by the sequencing thread after start()
     private let configuration: Configuration
+    private let applier: BlockApplier?
     private let condition = NSCondition()
     private var queue: [Pending] = []
-    private var queuedEntries = 0
     private var stopping = false
     private var running = false
     private let finished = DispatchSemaphore(value: 0)
 
     /// Sequences on top of `builder`, which must have been made from the same `store`.
-    public init(store: LedgerStore, builder: BlockBuilder, configuration: Configuration = .init()) {
+    /// Without an applier every entry is appended as it is (the raw log, used by `bench append`).
+    public init(store: LedgerStore, builder: BlockBuilder, configuration: Configuration = .init(), applier: BlockApplier? = nil) {
         self.store = store
         self.builder = builder
         self.configuration = configuration
+        self.applier = applier
     }
 
     /// Starts the sequencing thread. On an empty store it first commits block 1 (trailer only), so
@@ -117,43 +160,67 @@ public final class Sequencer: @unchecked Sendable {
 
     /// Queues one leaf and returns once its block is durable.
     public func submit(_ leaf: [UInt8]) async throws -> Receipt {
-        try await submit(batch: [leaf])
+        try await submit(Entry(leaf: leaf))
     }
 
-    /// Queues leaves that must land together, consecutively, in one block.
-    public func submit(batch leaves: [[UInt8]]) async throws -> Receipt {
-        guard leaves.count <= configuration.maxBlockEntries else {
-            throw SubmitError.tooManyLeaves(count: leaves.count, limit: configuration.maxBlockEntries)
-        }
-        for leaf in leaves {
-            do { try LeafError.check(submitted: leaf) } catch { throw SubmitError.rejected(error) }
-        }
+    /// Queues one entry and returns once its block is durable.
+    public func submit(_ entry: Entry) async throws -> Receipt {
+        do { try LeafError.check(submitted: entry.leaf) } catch { throw SubmitError.rejected(error) }
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
             if stopping || !running {
                 continuation.resume(throwing: SubmitError.stopped)
-            } else if queuedEntries + leaves.count > configuration.maxQueuedEntries {
-                continuation.resume(throwing: SubmitError.busy(queuedEntries: queuedEntries))
+            } else if queue.count >= configuration.maxQueuedEntries {
+                continuation.resume(throwing: SubmitError.busy(queuedEntries: queue.count))
             } else {
-                queue.append(Pending(leaves: leaves, continuation: continuation))
-                queuedEntries += leaves.count
+                queue.append(Pending(entry: entry, continuation: continuation))
                 condition.signal()
             }
         }
     }
 
+    /// Queues several leaves; each is sequenced on its own (they usually share a block).
+    public func submit(batch leaves: [[UInt8]]) async throws -> [Receipt] {
+        try await withThrowingTaskGroup(of: (Int, Receipt).self) { group in
+            for (i, leaf) in leaves.enumerated() { group.addTask { (i, try await self.submit(leaf)) } }
+            var out = [Receipt?](repeating: nil, count: leaves.count)
+            for try await (i, r) in group { out[i] = r }
+            return out.map { $0! }
+        }
+    }
+
     private func run() {
         while let batch = nextBatch() {
-            let leaves = batch.flatMap(\.leaves)
+            let entries = batch.map(\.entry)
+            let firstIndex = store.size
+            let plan = applier?.plan(entries, firstIndex: firstIndex) ?? BlockPlan(outcomes: entries.map { _ in .append })
+            var appended: [[UInt8]] = []
+            var indices: [UInt64?] = []
+            for (entry, outcome) in zip(entries, plan.outcomes) {
+                switch outcome {
+                case .append:
+                    indices.append(firstIndex + UInt64(appended.count))
+                    appended.append(entry.leaf)
+                case let .duplicate(of):
+                    indices.append(of)
+                case .rejected:
+                    indices.append(nil)
+                }
+            }
             do {
-                let record = try commitBlock(leaves)
-                var index = record.firstIndex
-                for pending in batch {
+                let record = try commitBlock(appended, derived: plan.derived)
+                applier?.committed(plan)
+                for (k, pending) in batch.enumerated() {
+                    if case let .rejected(error) = plan.outcomes[k] {
+                        pending.continuation.resume(throwing: error)
+                        continue
+                    }
+                    var duplicate = false
+                    if case .duplicate = plan.outcomes[k] { duplicate = true }
                     pending.continuation.resume(returning: Receipt(
-                        firstIndex: index, count: pending.leaves.count, height: record.height,
-                        size: record.size, root: record.root, signedCheckpoint: builder.lastSignedCheckpoint))
-                    index += UInt64(pending.leaves.count)
+                        index: indices[k]!, duplicate: duplicate, height: record.height, size: record.size,
+                        root: record.root, signedCheckpoint: builder.lastSignedCheckpoint))
                 }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: SubmitError.storageFailed("\(error)")) }
@@ -173,28 +240,21 @@ public final class Sequencer: @unchecked Sendable {
             return nil
         }
         let delay = configuration.maxBlockDelay
-        if delay > .zero && queuedEntries < configuration.maxBlockEntries && !stopping {
+        if delay > .zero && queue.count < configuration.maxBlockEntries && !stopping {
             let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
             let deadline = Date(timeIntervalSinceNow: seconds)
-            while queuedEntries < configuration.maxBlockEntries && !stopping && condition.wait(until: deadline) {}
+            while queue.count < configuration.maxBlockEntries && !stopping && condition.wait(until: deadline) {}
         }
-        var taken = 0
-        var count = 0
-        for pending in queue {
-            if count > 0 && count + pending.leaves.count > configuration.maxBlockEntries { break }
-            count += pending.leaves.count
-            taken += 1
-        }
+        let taken = min(queue.count, configuration.maxBlockEntries)
         let batch = Array(queue[..<taken])
         queue.removeFirst(taken)
-        queuedEntries -= count
         return batch
     }
 
     /// Builds, signs and durably commits one block. On failure the builder is reset to the store.
     @discardableResult
-    private func commitBlock(_ entries: [[UInt8]]) throws -> BlockRecord {
-        let block = try builder.build(entries: entries)
+    private func commitBlock(_ entries: [[UInt8]], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> BlockRecord {
+        let block = try builder.build(entries: entries, derived: derived)
         do {
             try store.commit(block.commit)
             builder.accept(block)

@@ -60,13 +60,17 @@ public struct BlockCommit: Sendable {
     public let tiles: [(TileKey, StoredTile)]
     /// The signed checkpoint note for the block.
     public let signedCheckpoint: String
+    /// Derived state (indexes) the block's entries produce, written in the same batch.
+    public let derived: [(key: [UInt8], value: [UInt8])]
 
-    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)], signedCheckpoint: String) {
+    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)], signedCheckpoint: String,
+                derived: [(key: [UInt8], value: [UInt8])] = []) {
         precondition(UInt64(leaves.count) == record.size - record.firstIndex, "leaf count does not match the block")
         self.record = record
         self.leaves = leaves
         self.tiles = tiles
         self.signedCheckpoint = signedCheckpoint
+        self.derived = derived
     }
 }
 
@@ -80,11 +84,13 @@ public final class LedgerStore: @unchecked Sendable {
         public static let blocks = "blocks"
         public static let checkpoints = "checkpoints"
         public static let meta = "meta"
-        public static let all = [leaves, tiles, blocks, checkpoints, meta]
+        /// Derived state: record, code, history and subject indexes (rebuildable from the leaves).
+        public static let index = "index"
+        public static let all = [leaves, tiles, blocks, checkpoints, meta, index]
     }
 
     public let db: RocksDB
-    private let leavesCF, tilesCF, blocksCF, checkpointsCF, metaCF: RocksDB.Family
+    private let leavesCF, tilesCF, blocksCF, checkpointsCF, metaCF, indexCF: RocksDB.Family
     private let tipRecord: Mutex<BlockRecord?>
     /// Latest partial tile per key, as last committed.
     private let partialTiles = Mutex<[TileKey: StoredTile]>([:])
@@ -101,6 +107,7 @@ public final class LedgerStore: @unchecked Sendable {
         blocksCF = db.family(Families.blocks)
         checkpointsCF = db.family(Families.checkpoints)
         metaCF = db.family(Families.meta)
+        indexCF = db.family(Families.index)
         self.fullTileCacheCapacity = fullTileCacheCapacity
         var tip: BlockRecord? = nil
         if let raw = try db.get(metaCF, Keys.tip) {
@@ -125,6 +132,7 @@ public final class LedgerStore: @unchecked Sendable {
 
     /// Writes a block atomically and fsyncs it. When this returns, the block survives any crash.
     public func commit(_ block: BlockCommit) throws {
+        guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
         let batch = WriteBatch()
         for (i, leaf) in block.leaves.enumerated() {
             batch.put(leavesCF, Keys.u64(block.record.firstIndex + UInt64(i)), leaf)
@@ -134,6 +142,7 @@ public final class LedgerStore: @unchecked Sendable {
         batch.put(blocksCF, Keys.blockByEnd(block.record.size), Keys.u64(block.record.height))
         batch.put(checkpointsCF, Keys.u64(block.record.height), Array(block.signedCheckpoint.utf8))
         batch.put(metaCF, Keys.tip, Keys.u64(block.record.height))
+        for (key, value) in block.derived { batch.put(indexCF, key, value) }
         try db.write(batch, sync: true)
 
         partialTiles.withLock { partials in
@@ -236,6 +245,20 @@ public final class LedgerStore: @unchecked Sendable {
     /// The signed checkpoint note of block `height`.
     public func checkpoint(height: UInt64) throws -> String? {
         try db.get(checkpointsCF, Keys.u64(height)).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// A derived-state value by key.
+    public func indexValue(_ key: [UInt8]) throws -> [UInt8]? { try db.get(indexCF, key) }
+
+    /// Derived-state entries whose keys start with `prefix`, in key order (at most `limit`).
+    public func indexEntries(prefix: [UInt8], limit: Int = 10_000) throws -> [(key: [UInt8], value: [UInt8])] {
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        try db.scan(indexCF, from: prefix) { key, value in
+            guard out.count < limit, key.starts(with: prefix) else { return false }
+            out.append((Array(key), Array(value)))
+            return true
+        }
+        return out
     }
 
     /// The record of block `height`.

@@ -111,6 +111,10 @@ public final class RocksDB: @unchecked Sendable {
         }
     }
 
+    /// False once `close` has run. Column-family handles die with the database, so writers check
+    /// this before building a batch.
+    public var isOpen: Bool { lifetime.withReadLock { db != nil } }
+
     /// Runs `body` with the open handle, holding off `close` meanwhile.
     private func withOpen<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
         try lifetime.withReadLock {

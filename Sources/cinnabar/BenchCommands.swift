@@ -91,15 +91,18 @@ struct BenchAppend: AsyncParsableCommand {
         let dir = MachineLimits.temporaryDirectory("append")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
-        if maxBlockEntries != nil || maxBlockDelayMs != nil {
-            var config = try directory.loadConfig()
-            config.maxBlockEntries = maxBlockEntries
-            config.maxBlockDelayMillis = maxBlockDelayMs
-            let data = try JSONEncoder().encode(config)
-            try data.write(to: URL(fileURLWithPath: directory.configPath))
-        }
-        let node = try LedgerNode(directory: directory)
-        defer { node.close() }
+        // The raw log: the sequencer without record admission (`bench ingest` measures records).
+        let genesis = try directory.loadGenesis()
+        let store = try LedgerStore(directory: directory.storePath)
+        defer { store.close() }
+        let builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: try genesis.validatorSet(),
+                                       validatorName: "bench", signer: try directory.loadKey(), clockMillis: LedgerNode.wallClockMillis)
+        var settings = Sequencer.Configuration()
+        if let maxBlockEntries { settings.maxBlockEntries = maxBlockEntries }
+        if let maxBlockDelayMs { settings.maxBlockDelay = .milliseconds(maxBlockDelayMs) }
+        let sequencer = Sequencer(store: store, builder: builder, configuration: settings)
+        try sequencer.start()
+        defer { sequencer.stop() }
         let counter = Counter()
         let start = Date()
         let every = self.every, total = count, withProofs = proofs, leafBytes = self.leafBytes
@@ -112,9 +115,9 @@ struct BenchAppend: AsyncParsableCommand {
                         var leaf = [LeafTag.record.rawValue] + prefix
                         withUnsafeBytes(of: UInt64(i).bigEndian) { leaf += $0 }
                         leaf += [UInt8](repeating: 0x2A, count: max(0, leafBytes - leaf.count))
-                        let receipt = try await node.sequencer.submit(leaf)
+                        let receipt = try await sequencer.submit(leaf)
                         if withProofs {
-                            _ = try node.store.hashReader.inclusionProof(index: receipt.firstIndex, size: receipt.size)
+                            _ = try store.hashReader.inclusionProof(index: receipt.index, size: receipt.size)
                         }
                         counter.tick(every: every) { done, window in
                             print("  \(done) acked: \(rate(Double(every) / window))/s over the last \(every)")
@@ -126,7 +129,7 @@ struct BenchAppend: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let elapsed = Date().timeIntervalSince(start)
-        let blocks = node.store.tip?.height ?? 0
+        let blocks = store.tip?.height ?? 0
         print("durable appends: \(rate(Double(count) / elapsed))/s (\(count) × \(leafBytes)-byte leaves in \(String(format: "%.2f", elapsed)) s, \(blocks) blocks, \(String(format: "%.0f", Double(count) / Double(max(blocks, 1)))) entries/block\(proofs ? ", with an inclusion proof per ack" : ""))")
     }
 }

@@ -7,6 +7,7 @@ import Hummingbird
 import Ledger
 import MerkleLog
 import Node
+import Records
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a ledger node from its directory.")
@@ -50,17 +51,18 @@ struct DevInit: ParsableCommand {
 struct DevLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Append synthetic entries through the sequencer; print one ACK line per durable entry.",
+        abstract: "Deposit synthetic evidence records, signed by the demo notary office; print one ACK line per durable record.",
         discussion: "Each ACK line is `ACK <index> <size> <root-b64> <leaf-sha256-b64>`, printed only after the block is fsync'd. Used by the crash test.")
 
-    @Option(help: "The node directory.") var dir: String
-    @Option(help: "Entries to append.") var count = 1000
-    @Option(help: "Bytes per entry (tag byte included).") var leafBytes = 200
+    @Option(help: "The node directory (made by `cinnabar dev init`).") var dir: String
+    @Option(help: "Records to deposit.") var count = 1000
     @Option(help: "Concurrent submitters.") var concurrency = 64
     @Flag(help: "Print ACK lines.") var acks = false
 
     func run() async throws {
-        let node = try LedgerNode(directory: NodeDirectory(dir))
+        let directory = NodeDirectory(dir)
+        let writer = try RecordWriter(key: try directory.loadOrganisationKey("notary"), codeKey: try directory.loadCodeKey())
+        let node = try LedgerNode(directory: directory)
         defer { node.close() }
         let out = AckPrinter(enabled: acks)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -68,16 +70,16 @@ struct DevLoad: AsyncParsableCommand {
                 group.addTask {
                     var i = worker
                     while i < count {
-                        let leaf = syntheticLeaf(bytes: leafBytes)
-                        let receipt = try await node.sequencer.submit(leaf)
-                        out.ack(receipt, leafHash: SHA256.hash(leaf))
+                        let digest = SHA256.hash(secureRandomBytes(count: 32)).hex
+                        let record = writer.evidence(sha256: digest).bytes
+                        let receipt = try await node.submit(record: record)
+                        out.ack(receipt, leafHash: SHA256.hash([LeafTag.record.rawValue] + record))
                         i += concurrency
                     }
                 }
             }
             try await group.waitForAll()
         }
-        out.flush()
     }
 }
 
@@ -94,11 +96,9 @@ final class AckPrinter: @unchecked Sendable {
 
     func ack(_ r: Receipt, leafHash: Hash) {
         guard enabled else { return }
-        let line = "ACK \(r.firstIndex) \(r.size) \(r.root.base64) \(leafHash.base64)\n"
+        let line = "ACK \(r.index) \(r.size) \(r.root.base64) \(leafHash.base64)\n"
         lock.lock()
         defer { lock.unlock() }
         FileHandle.standardOutput.write(Data(line.utf8))
     }
-
-    func flush() {}
 }

@@ -1,6 +1,7 @@
 // A throwaway one-validator ledger in a temporary directory, for node and storage tests.
 import Foundation
 import Node
+import Records
 
 /// A fresh node directory under the system temporary directory, removed on deinit.
 final class TemporaryLedger {
@@ -17,6 +18,11 @@ final class TemporaryLedger {
         var config = try directory.loadConfig()
         change(&config)
         try JSONEncoder().encode(config).write(to: URL(fileURLWithPath: directory.configPath))
+    }
+
+    /// A record writer for demo organisation `slug` (notary, lab, court, bureau, arbitration, legal-aid, lawyers).
+    func writer(_ slug: String = "notary") throws -> RecordWriter {
+        try RecordWriter(key: try directory.loadOrganisationKey(slug), codeKey: try directory.loadCodeKey())
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }

@@ -1,6 +1,6 @@
 // W3C Data Integrity proofs with the eddsa-jcs-2022 cryptosuite (vc-di-eddsa v1.0 §3.3): the
 // Ed25519 signature of SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(unsecured document)),
-// one proof or a proof set (vc-data-integrity v1.0 §2.1.2) under the document's "proof" member.
+// one proof or a proof set (vc-data-integrity v1.0, "Proof Sets") under the document's "proof".
 import CinnabarCrypto
 
 /// Why a proof was refused. `code` is stable for the API and CLI.
@@ -152,7 +152,7 @@ public enum DataIntegrity {
     ///
     /// `document` must be a JSON object and `created` an XML Schema dateTime (programmer errors
     /// otherwise). Any `proof` member of `document` is left out of what is signed, so signing a
-    /// secured document makes one more proof of its proof set (vc-data-integrity v1.0 §2.1.2).
+    /// secured document makes one more proof of its proof set (vc-data-integrity v1.0, "Proof Sets").
     public static func sign(document: JSONValue, created: String, verificationMethod: String,
                             proofPurpose: String = "assertionMethod", key: Ed25519PrivateKey) -> DataIntegrityProof {
         guard case let .object(members) = document else { preconditionFailure("a Data Integrity document is a JSON object") }
@@ -175,7 +175,7 @@ public enum DataIntegrity {
     }
 
     /// The proofs of a secured document: its `proof` member, one object or a non-empty array of
-    /// them (vc-data-integrity v1.0 §2.1.2 proof sets), each read by `DataIntegrityProof(json:)`.
+    /// them (a proof set, vc-data-integrity v1.0 "Proof Sets"), each read by `DataIntegrityProof(json:)`.
     public static func proofs(of securedDocument: JSONValue) throws(DataIntegrityError) -> [DataIntegrityProof] {
         guard case let .object(members) = securedDocument else {
             throw DataIntegrityError(.proofMalformed, "a secured document must be a JSON object")

@@ -1,6 +1,6 @@
 // Multibase and Multikey: how Data Integrity writes keys and signatures as text. A multibase
-// value is a one-character base prefix ('z' = base58btc) then the encoding (W3C Controlled
-// Identifiers v1.0 §2.4); a Multikey is a multicodec prefix then the raw key (§2.2.2).
+// value is a one-character base prefix ('z' = base58btc) then the encoding; a Multikey is a
+// multicodec prefix then the raw key (W3C Controlled Identifiers v1.0, "Multibase", "Multikey").
 import CinnabarCrypto
 
 /// Multibase values in base58btc, the only base Data Integrity's EdDSA suites use.

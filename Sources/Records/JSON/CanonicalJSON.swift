@@ -82,15 +82,19 @@ public enum CanonicalJSON {
     /// a supplementary scalar (UTF-8 lead byte F0–F4, UTF-16 surrogates D800–DBFF) sorts before
     /// U+E000–U+FFFF (lead bytes EE–EF). A first difference at any other byte keeps byte order.
     static func utf16Precedes(_ a: String, _ b: String) -> Bool {
-        var ia = a.utf8.makeIterator()
-        var ib = b.utf8.makeIterator()
-        while true {
-            guard let x = ia.next() else { return ib.next() != nil }
-            guard let y = ib.next() else { return false }
-            if x == y { continue }
+        let contiguous = a.utf8.withContiguousStorageIfAvailable { ua in
+            b.utf8.withContiguousStorageIfAvailable { ub in utf16Precedes(ua, ub) }
+        }
+        if let contiguous, let result = contiguous { return result }
+        return utf16Precedes(Array(a.utf8), Array(b.utf8))
+    }
+
+    private static func utf16Precedes(_ a: some RandomAccessCollection<UInt8>, _ b: some RandomAccessCollection<UInt8>) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
             if x >= 0xEE, y >= 0xEE, (x >= 0xF0) != (y >= 0xF0) { return x >= 0xF0 }
             return x < y
         }
+        return a.count < b.count
     }
 
     /// RFC 8785 §3.2.2.2: the escapes of ECMAScript JSON.stringify (QuoteJSONString): \" \\ \b

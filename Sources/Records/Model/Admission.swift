@@ -1,0 +1,72 @@
+// Admission of a submitted record: canonical bytes and schema, the writer's signature(s) against
+// registered keys, then the write rules. What passes is a record the ledger may log.
+
+/// Why a record was refused at admission. Stable codes for the API and CLI.
+public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
+    case record(RecordError)
+    case unknownKey(String)
+    case signatureInvalid(String)
+    case permission(PermissionError)
+
+    public var code: String {
+        switch self {
+        case let .record(e): e.code
+        case .unknownKey: "key_unknown"
+        case .signatureInvalid: "signature_invalid"
+        case let .permission(e): e.code
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .record(e): e.description
+        case let .unknownKey(m): "no active registered key \(m)"
+        case let .signatureInvalid(m): "the proof by \(m) does not verify"
+        case let .permission(e): e.description
+        }
+    }
+}
+
+/// The admission pipeline (pure: the registry and the record lookup are passed in).
+public enum Admission {
+    /// Parses and fully checks record bytes (the leaf without its 0x01 tag).
+    public static func admit(_ bytes: [UInt8], registry: Registry,
+                             lookup: (String) -> RecordSummary?) throws(AdmissionError) -> Record {
+        let record: Record
+        do { record = try Record(bytes: bytes) } catch { throw .record(error) }
+        let signers = try verifySignatures(record, registry: registry)
+        do { try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: lookup) } catch {
+            throw .permission(error)
+        }
+        return record
+    }
+
+    /// Verifies every proof against the registry; returns the organisations that signed.
+    /// Ordinary records carry exactly one proof, by the writer's declared key; governance records a
+    /// proof set that includes the writer's, one proof per organisation.
+    public static func verifySignatures(_ record: Record, registry: Registry) throws(AdmissionError) -> Set<String> {
+        let proofs: [DataIntegrityProof]
+        do { proofs = try record.proofs() } catch { throw .record(error) }
+        guard record.type.isGovernance || proofs.count == 1 else {
+            throw .record(.badProof("a \(record.type.rawValue) record carries exactly one proof"))
+        }
+        let writerMethod = VerificationMethod(org: record.writerOrg, keyID: record.keyID)
+        var signers: Set<String> = []
+        var sawWriter = false
+        for proof in proofs {
+            guard let method = VerificationMethod(parsing: proof.verificationMethod) else {
+                throw .record(.badProof("verificationMethod \(proof.verificationMethod) is not cinnabar:org:<USCI>#<key id>"))
+            }
+            guard let key = registry.key(org: method.org, keyID: method.keyID) else { throw .unknownKey(method.string) }
+            do { try DataIntegrity.verify(document: record.json, proof: proof, publicKey: key) } catch {
+                throw .signatureInvalid(method.string)
+            }
+            guard signers.insert(method.org).inserted else {
+                throw .record(.badProof("two proofs by organisation \(method.org)"))
+            }
+            if method == writerMethod { sawWriter = true }
+        }
+        guard sawWriter else { throw .record(.badProof("no proof by the writer's key \(writerMethod.string)")) }
+        return signers
+    }
+}
