@@ -8,8 +8,8 @@ import Records
 /// Builds signed records as one organisation.
 public struct RecordWriter: Sendable {
     public let key: OrganisationKey
-    let signer: RecordSigner
-    let codeKey: CodeKey
+    public let signer: RecordSigner
+    public let codeKey: CodeKey
 
     public init(key: OrganisationKey, codeKey: CodeKey) throws {
         self.key = key

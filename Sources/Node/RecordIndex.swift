@@ -104,6 +104,40 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         try store.indexEntries(prefix: IndexKey.casePrefix(caseID)).map { IndexKey.hexID($0.value) }
     }
 
+    /// A committed record with its leaf index and block time.
+    public func logged(_ id: String) throws -> LoggedRecord? {
+        guard let summary = summary(id), let leaf = try store.leaf(at: summary.leafIndex),
+              let block = try store.block(containingLeaf: summary.leafIndex) else { return nil }
+        guard let record = try? Record(bytes: Array(leaf.dropFirst())) else {
+            throw StorageError(code: "store_corrupt", "leaf \(summary.leafIndex) no longer parses as record \(id)")
+        }
+        return LoggedRecord(record: record, leafIndex: summary.leafIndex, timeMillis: block.timeMillis)
+    }
+
+    /// The record a verification code names (the index key is the code's HMAC under the
+    /// consortium's code key, so a copy of the store cannot be searched for codes).
+    public func record(code: VerificationCode, codeKey: CodeKey) -> RecordSummary? {
+        record(codeHMAC: codeKey.raw(code))
+    }
+
+    /// The derived status of document `id` on `today` (YYYY-MM-DD), or nil if it is not a document.
+    public func documentView(_ id: String, today: String) throws -> DocumentView? {
+        guard let document = try logged(id), document.record.type == .documentIssued else { return nil }
+        let events = try history(of: id).compactMap { try logged($0) }
+        return Derivation.document(document, events: events, today: today, registry: registry, lookup: summary)
+    }
+
+    /// The public credit profile of a subject (licence number or USCI) on `today`.
+    public func creditProfile(subject: String, today: String) throws -> [Derivation.CreditEntry] {
+        var events: [LoggedRecord] = []
+        for id in try records(aboutSubject: subject) {
+            guard let event = try logged(id) else { continue }
+            events.append(event)
+            events += try history(of: id).compactMap { try logged($0) }
+        }
+        return Derivation.creditProfile(events: events, today: today, registry: registry, lookup: summary)
+    }
+
     /// Full admission against the committed state (signatures included). Runs on the caller's
     /// task, so signature checks spread over all cores; the sequencing thread re-checks only what
     /// can have changed since (duplicates, state).

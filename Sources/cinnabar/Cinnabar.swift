@@ -9,7 +9,7 @@ struct Cinnabar: AsyncParsableCommand {
         commandName: "cinnabar",
         abstract: "A consortium ledger for public legal services.",
         subcommands: [NodeCommand.self, Dev.self, Keygen.self, CheckpointCommand.self, ProofCommand.self,
-                      AuditCommand.self, Bench.self])
+                      AuditCommand.self, SchemasCommand.self, Bench.self])
 }
 
 /// A CLI failure: printed as one plain line, exit status 1.

@@ -29,7 +29,7 @@ struct NodeCommand: AsyncParsableCommand {
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Development helpers: a one-validator ledger and synthetic load.",
-        subcommands: [DevInit.self, DevLoad.self])
+        subcommands: [DevInit.self, DevDemo.self, DevLoad.self])
 }
 
 struct DevInit: ParsableCommand {

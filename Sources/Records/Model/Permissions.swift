@@ -89,11 +89,12 @@ public enum Permissions {
 
     /// Checks that `record`'s writer may write it, given the registry and earlier records.
     /// `lookup` returns committed records by id. `governanceSigners` is the set of distinct
-    /// governance organisations whose proofs verified (for membership records).
+    /// governance organisations whose proofs verified (for membership records). Derivation passes
+    /// `requireActive: false`: a record is judged by the rules, not by its writer's later suspension.
     public static func check(_ record: Record, registry: Registry, governanceSigners: Set<String> = [],
-                             lookup: (String) -> RecordSummary?) throws(PermissionError) {
+                             requireActive: Bool = true, lookup: (String) -> RecordSummary?) throws(PermissionError) {
         guard let writer = registry.members[record.writerOrg] else { throw .unknownWriter(record.writerOrg) }
-        guard writer.status == .active else { throw .writerNotActive(record.writerOrg) }
+        guard writer.status == .active || !requireActive else { throw .writerNotActive(record.writerOrg) }
         guard writer.role == record.writerRole else { throw .roleMismatch(claimed: record.writerRole, registered: writer.role) }
         let role = writer.role
         guard roles(for: record.type).contains(role) else { throw .roleMayNotWrite(role, record.type) }

@@ -252,3 +252,33 @@ public enum Profession: String, CaseIterable, Sendable {
 public enum PractitionerStatus: String, CaseIterable, Sendable {
     case practising, suspended, stopped, deregistered, revoked
 }
+
+extension RecordSchemas {
+    /// The published JSON Schema (draft 2020-12) of a record type, as in `Specs/records/`.
+    public static func publishedSchema(_ type: RecordType) -> JSONValue {
+        guard case var .object(schema) = record(type).jsonSchema else { preconditionFailure("records are objects") }
+        schema["$schema"] = .string("https://json-schema.org/draft/2020-12/schema")
+        schema["$id"] = .string("https://cinnabar.example/schemas/records/\(type.rawValue).schema.json")
+        schema["title"] = .string("Cinnabar record \(type.rawValue)")
+        schema["description"] = .string("A \(type.rawValue) record (\(version)): RFC 8785 canonical JSON, signed with W3C Data Integrity eddsa-jcs-2022. Generated from Sources/Records/Model/RecordSchemas.swift by `cinnabar schemas`; the test suite checks they agree.")
+        return .object(schema)
+    }
+
+    /// Human-readable JSON with sorted keys (two-space indent), for published files.
+    public static func pretty(_ value: JSONValue, indent: String = "") -> String {
+        let inner = indent + "  "
+        switch value {
+        case let .object(members):
+            if members.isEmpty { return "{}" }
+            let body = members.keys.sorted().map { key in
+                inner + String(decoding: CanonicalJSON.serialize(.string(key)), as: UTF8.self) + ": " + pretty(members[key]!, indent: inner)
+            }
+            return "{\n" + body.joined(separator: ",\n") + "\n" + indent + "}"
+        case let .array(elements):
+            if elements.isEmpty { return "[]" }
+            return "[\n" + elements.map { inner + pretty($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        default:
+            return String(decoding: CanonicalJSON.serialize(value), as: UTF8.self)
+        }
+    }
+}

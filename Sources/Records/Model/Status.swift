@@ -55,7 +55,7 @@ public enum Derivation {
             let r = event.record
             let aboutThis = r.target == id || (r.oldRef == id && r.type == .documentSuperseded)
             guard aboutThis else { return false }
-            return (try? Permissions.check(r, registry: registry, lookup: lookup)) != nil
+            return (try? Permissions.check(r, registry: registry, requireActive: false, lookup: lookup)) != nil
         }
         var renditions = document.record.payload["renditions"]?.array ?? []
         var corrected = false
@@ -117,7 +117,9 @@ public enum Derivation {
     public static func creditProfile(events: [LoggedRecord], today: String, registry: Registry,
                                      lookup: (String) -> RecordSummary?) -> [CreditEntry] {
         let ordered = events.sorted { $0.leafIndex < $1.leafIndex }
-        let allowed = ordered.filter { (try? Permissions.check($0.record, registry: registry, lookup: lookup)) != nil }
+        let allowed = ordered.filter {
+            (try? Permissions.check($0.record, registry: registry, requireActive: false, lookup: lookup)) != nil
+        }
         var out: [CreditEntry] = []
         for event in allowed where event.record.type == .creditEvent {
             let id = event.record.recordID
