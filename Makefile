@@ -5,7 +5,7 @@ DATA ?= data/dev
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test deps build release bench clean
+.PHONY: run test deps build release bench schemas clean
 
 # Install the Debian packages that are missing (needs root or sudo).
 deps:
@@ -15,6 +15,7 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -22,9 +23,12 @@ build: deps
 release: deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 
-# A one-validator ledger in $(DATA), created on first run, served on $(LISTEN).
+# A one-validator ledger in $(DATA), created with demo records on first run, served on $(LISTEN).
 run: release
-	@[ -f $(DATA)/genesis.json ] || .build/release/cinnabar dev init --dir $(DATA) --listen $(LISTEN)
+	@if [ ! -f $(DATA)/genesis.json ]; then \
+	  .build/release/cinnabar dev init --dir $(DATA) --listen $(LISTEN) && \
+	  .build/release/cinnabar dev demo --dir $(DATA); \
+	fi
 	.build/release/cinnabar node --dir $(DATA) --listen $(LISTEN)
 
 test: deps
@@ -33,7 +37,12 @@ test: deps
 
 bench: release
 	.build/release/cinnabar bench append
+	.build/release/cinnabar bench ingest
 	.build/release/cinnabar bench proof
+
+# Regenerate the published record schemas after changing Sources/Records/Model/RecordSchemas.swift.
+schemas: build
+	.build/debug/cinnabar schemas --out Specs/records
 
 clean:
 	rm -rf .build data

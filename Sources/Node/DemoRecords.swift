@@ -19,13 +19,27 @@ public struct RecordWriter: Sendable {
 
     public var role: Role { Role(rawValue: key.role)! }
 
-    /// RFC 3339 in China Standard Time, as writers stamp `created_at`.
+    /// RFC 3339 in China Standard Time (UTC+08:00), as writers stamp `created_at`.
     public static func timestamp(_ date: Date = Date()) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxx"
-        return f.string(from: date)
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down)) + 8 * 3600
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (y, m, d) = civilDate(daysSinceEpoch: days)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))+08:00"
+    }
+
+    /// Proleptic Gregorian (year, month, day) of a day count from 1970-01-01 (H. Hinnant's algorithm).
+    static func civilDate(daysSinceEpoch: Int64) -> (Int64, Int64, Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     /// Today's date (YYYY-MM-DD) in China Standard Time.

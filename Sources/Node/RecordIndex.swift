@@ -257,14 +257,26 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
 /// Unpadded base64url (RFC 4648 §5), as record HMAC fields use.
 public enum Base64URL {
     public static func encode(_ bytes: [UInt8]) -> String {
-        Base64.encode(bytes).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var out = Array(Base64.encode(bytes).utf8)
+        while out.last == UInt8(ascii: "=") { out.removeLast() }
+        for i in out.indices {
+            if out[i] == UInt8(ascii: "+") { out[i] = UInt8(ascii: "-") } else if out[i] == UInt8(ascii: "/") { out[i] = UInt8(ascii: "_") }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func decode(_ text: String) -> [UInt8]? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Base64.decode(s)
+        var chars = Array(text.utf8)
+        for i in chars.indices {
+            switch chars[i] {
+            case UInt8(ascii: "-"): chars[i] = UInt8(ascii: "+")
+            case UInt8(ascii: "_"): chars[i] = UInt8(ascii: "/")
+            case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="): return nil
+            default: break
+            }
+        }
+        while chars.count % 4 != 0 { chars.append(UInt8(ascii: "=")) }
+        return Base64.decode(String(decoding: chars, as: UTF8.self))
     }
 }
 

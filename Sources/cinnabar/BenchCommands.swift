@@ -6,12 +6,13 @@ import Foundation
 import Ledger
 import MerkleLog
 import Node
+import Records
 import SignedNote
 import Storage
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure speed against this machine's limits.",
-                                                    subcommands: [BenchAppend.self, BenchProof.self])
+                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchProof.self])
 }
 
 /// Machine limits measured in-process, so figures are comparable on shared, noisy machines.
@@ -212,5 +213,70 @@ struct BenchProof: ParsableCommand {
             builder.accept(block)
         }
         return store
+    }
+}
+
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Signed records admitted and committed per second (signature, schema, permission, indexes, durable block).")
+
+    @Option(help: "Records to ingest.") var count = 100_000
+    @Option(help: "Concurrent submitters.") var concurrency = 512
+
+    func run() async throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let key = Ed25519PrivateKey.generate()
+        let message = secureRandomBytes(count: 64)
+        let signature = key.signature(for: message)
+        var verified = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < 1 {
+            for _ in 0..<200 { if key.publicKey.isValidSignature(signature, for: message) { verified += 1 } }
+        }
+        let verifyRate = Double(verified) / Date().timeIntervalSince(start)
+        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
+
+        let dir = MachineLimits.temporaryDirectory("ingest")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
+        let writer = try RecordWriter(key: try directory.loadOrganisationKey("notary"), codeKey: try directory.loadCodeKey())
+        // Sign every record first, on all cores (not timed: signing is the writer's cost, not the node's).
+        let total = count, workers = cores
+        let records: [[UInt8]] = try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
+            for w in 0..<workers {
+                group.addTask {
+                    stride(from: w, to: total, by: workers).map { i in
+                        writer.evidence(sha256: SHA256.hash(Array("bench-\(i)".utf8)).hex).bytes
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        print("signed \(records.count) EVIDENCE_DEPOSITED records (\(records.map(\.count).reduce(0, +) / records.count) bytes each)")
+
+        let node = try LedgerNode(directory: directory)
+        defer { node.close() }
+        let counter = Counter()
+        let began = Date()
+        let every = max(total / 5, 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var i = worker
+                    while i < total {
+                        _ = try await node.submit(record: records[i])
+                        counter.tick(every: every) { done, window in
+                            print("  \(done) committed: \(rate(Double(every) / window))/s over the last \(every)")
+                        }
+                        i += concurrency
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = Date().timeIntervalSince(began)
+        let ingest = Double(total) / elapsed
+        print("ingest: \(rate(ingest)) records/s (\(total) records in \(String(format: "%.2f", elapsed)) s, \(node.store.tip?.height ?? 0) blocks) = \(String(format: "%.0f", 100 * ingest / (verifyRate * Double(cores))))% of the raw verify rate on \(cores) cores")
     }
 }
