@@ -38,7 +38,7 @@ final class CrashTests: XCTestCase {
         var killed = 0
         for round in 0..<kills {
             let writer = try RunningProcess(["dev", "load", "--dir", ledger, "--count", "10000000",
-                                             "--concurrency", "32", "--leaf-bytes", "120", "--acks"])
+                                             "--concurrency", "32", "--acks"])
             Thread.sleep(forTimeInterval: Double(rng.next() % 400) / 1000)
             if writer.process.isRunning { killed += 1 }
             writer.kill(SIGKILL)
@@ -53,7 +53,11 @@ final class CrashTests: XCTestCase {
 
             // Restart the store and check this round's acks and a sample of the checkpoints.
             let store = try LedgerStore(directory: NodeDirectory(ledger).storePath)
-            let tip = try XCTUnwrap(store.tip, "round \(round): no tip after restart")
+            guard let tip = store.tip else {
+                // Killed before the first block was durable: then nothing may have been acknowledged.
+                XCTAssertTrue(acked.isEmpty, "round \(round): acknowledged entries but no durable block")
+                continue
+            }
             for ack in newAcks {
                 XCTAssertLessThanOrEqual(ack.size, tip.size, "round \(round): acked size \(ack.size) lost (tip \(tip.size))")
                 let leaf = try XCTUnwrap(try store.leaf(at: ack.index), "round \(round): acked leaf \(ack.index) lost")
