@@ -112,13 +112,17 @@ final class CreditProfileTests: XCTestCase {
         }
     }
 
-    func testPublicationEndedOnExpiryHidesTheEvent() {
+    func testPublicationEndedOnExpiryHidesTheEventOnlyAfterTheMinimumPeriod() {
+        // min_until is 2025-09-01: an "expiry" declared earlier cannot cut the minimum period short.
         let c = Consortium()
         let log = RecordLog(c)
         let event = penalty(log)
         log.status(.creditPublicationEnded, by: c.justice, on: event, changes: ["cause": .string("expired"), "ended_at": .string("2025-04-30")])
-        XCTAssertNil(states(log)[event.record.recordID])
-        XCTAssertTrue(profile(log).isEmpty)
+        XCTAssertEqual(states(log)[event.record.recordID], "PUBLIC")
+        log.status(.creditPublicationEnded, by: c.justice, on: event, changes: ["cause": .string("expired"), "ended_at": .string("2025-09-01")])
+        XCTAssertEqual(states(log, today: "2025-08-31")[event.record.recordID], "PUBLIC", "not before the day it names")
+        XCTAssertNil(states(log, today: "2025-09-01")[event.record.recordID])
+        XCTAssertTrue(profile(log, today: "2025-09-02").isEmpty)
     }
 
     func testCreditRepairCountsOnlyAfterTheMinimumPeriod() {

@@ -112,8 +112,31 @@ final class DocumentStatusTests: XCTestCase {
         XCTAssertEqual(view(award, in: log).status, .valid, "恢复执行")
     }
 
-    func testNotEnforcedOrTerminatedAwardIsNotEnforceableUntilResumed() {
-        for ruling in ["not_enforced", "terminated"] {
+    func testAVoidRevocationOverridesAPendingDatedOne() {
+        let c = Consortium()
+        let log = RecordLog(c)
+        let certificate = log.issue(.notarialCertificate)
+        log.status(.documentRevoked, by: c.notary, on: certificate, changes: ["effect": .string("from_date"), "effective_from": .string("2030-01-01")])
+        XCTAssertEqual(view(certificate, in: log).status, .valid, "the dated revocation is not in force yet")
+        log.status(.documentRevoked, by: c.notary, on: certificate,
+                   changes: ["effect": .string("void_ab_initio"), "decision_number": .string("(2025)川成证撤字第3号")])
+        let v = view(certificate, in: log)
+        XCTAssertEqual(v.status, .revoked)
+        XCTAssertTrue(v.voidAbInitio)
+    }
+
+    func testRefusedEnforcementIsFinal() {
+        // 不予执行 (仲裁法 art 63) cannot be resumed.
+        let c = Consortium()
+        let log = RecordLog(c)
+        let award = log.issue(.arbitralAward)
+        log.status(.documentEnforcementStatus, by: c.court, on: award, changes: ["status": .string("not_enforced")])
+        log.status(.documentEnforcementStatus, by: c.court2, on: award, changes: ["status": .string("resumed")])
+        XCTAssertEqual(view(award, in: log).status, .notEnforceable)
+    }
+
+    func testTerminatedEnforcementIsNotEnforceableUntilResumed() {
+        for ruling in ["terminated"] {
             let c = Consortium()
             let log = RecordLog(c)
             let award = log.issue(.arbitralAward)

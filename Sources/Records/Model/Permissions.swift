@@ -142,9 +142,11 @@ public enum Permissions {
 
         case .documentSuperseded, .documentRelated:
             let new = try requireTarget(targets["new"], record.type)
-            _ = try requireTarget(targets["old"], record.type)
-            // Written by the issuer of the new document.
+            let old = try requireTarget(targets["old"], record.type)
+            // Written by the issuer of the new document. A supersession also changes the old
+            // document's status, so by the write rule the old document must be the writer's own too.
             guard new.writerOrg == record.writerOrg else { throw .notOriginalIssuer }
+            guard record.type == .documentRelated || old.writerOrg == record.writerOrg else { throw .notOriginalIssuer }
 
         case .creditEvent:
             guard let cls = record.string("class").flatMap(CreditClass.init(rawValue:)), cls.writers.contains(role) else {

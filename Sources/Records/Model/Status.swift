@@ -61,7 +61,8 @@ public enum Derivation {
         var corrected = false
         var supersededBy: String?
         var enforcement: String?
-        var revocation: Record?
+        var refusedEnforcement = false
+        var revocations: [Record] = []
         for event in counted {
             let r = event.record
             switch r.type {
@@ -72,8 +73,10 @@ public enum Derivation {
                 supersededBy = r.newRef
             case .documentEnforcementStatus:
                 enforcement = r.string("status")
+                // 不予执行 is final (仲裁法 art 63): a later "resumed" cannot lift it.
+                if enforcement == "not_enforced" { refusedEnforcement = true }
             case .documentRevoked:
-                if revocation == nil { revocation = r }  // revocation is terminal: the first one counts
+                revocations.append(r)
             default:
                 break
             }
@@ -86,16 +89,17 @@ public enum Derivation {
         case "not_enforced", "terminated": status = .notEnforceable
         default: break
         }
+        if refusedEnforcement { status = .notEnforceable }
+        // Revocation is terminal. Of several, the strongest in force counts: void from the start
+        // over from a date, and of dated ones the earliest that has taken effect.
         var voidAbInitio = false
         var revokedFrom: String?
-        if let revocation {
-            let from = revocation.string("effective_from") ?? ""
-            let void = revocation.string("effect") == "void_ab_initio"
-            if void || today >= from {
-                status = .revoked
-                voidAbInitio = void
-                revokedFrom = void ? nil : from
-            }
+        if revocations.contains(where: { $0.string("effect") == "void_ab_initio" }) {
+            status = .revoked
+            voidAbInitio = true
+        } else if let earliest = revocations.compactMap({ $0.string("effective_from") }).filter({ today >= $0 }).min() {
+            status = .revoked
+            revokedFrom = earliest
         }
         return DocumentView(document: document, status: status, voidAbInitio: voidAbInitio, revokedFrom: revokedFrom,
                             renditions: renditions, supersededBy: supersededBy, history: counted)
@@ -142,21 +146,25 @@ public enum Derivation {
                 case .creditAnnulled:
                     if annulment == nil { annulment = r }
                 case .creditPublicationEnded:
-                    // Credit repair may end publication only after the minimum period.
+                    // Publication may end (by expiry or credit repair) only once the minimum period
+                    // has passed, and only from the day it says.
                     let minUntil = fields["publication"]?["min_until"]?.string ?? ""
-                    if r.string("cause") == "expired" || (r.string("ended_at") ?? "") >= minUntil { ended = true }
+                    let endedAt = r.string("ended_at") ?? ""
+                    if endedAt >= minUntil && today >= endedAt { ended = true }
                 default:
                     break
                 }
-            }
-            if let annulment {
-                out.append(CreditEntry(event: event, state: .annulled, fields: fields, publicReason: annulment.string("public_reason_code")))
-                continue
             }
             let publication = fields["publication"]
             guard publication?["public"]?.bool == true, !ended else { continue }
             guard let from = publication?["from"]?.string, today >= from else { continue }
             if let maxUntil = publication?["max_until"]?.string, today > maxUntil { continue }
+            // Only a published event needs its withdrawal notice (行政处罚法 art 48); showing an
+            // annulled event outside its window would publish it.
+            if let annulment {
+                out.append(CreditEntry(event: event, state: .annulled, fields: fields, publicReason: annulment.string("public_reason_code")))
+                continue
+            }
             let state: CreditEntry.State = !openObjections.isEmpty ? .underObjection : amended ? .amended : .published
             out.append(CreditEntry(event: event, state: state, fields: fields, publicReason: nil))
         }
