@@ -209,7 +209,13 @@ public final class Sequencer: @unchecked Sendable {
                 }
             }
             do {
-                let record = try commitBlock(appended, derived: plan.derived)
+                // Nothing new (only duplicates or refusals): answer from the tip, write no block.
+                let record: BlockRecord
+                if appended.isEmpty && plan.derived.isEmpty, let tip = store.tip {
+                    record = tip
+                } else {
+                    record = try commitBlock(appended, derived: plan.derived)
+                }
                 applier?.committed(plan)
                 for (k, pending) in batch.enumerated() {
                     if case let .rejected(error) = plan.outcomes[k] {
