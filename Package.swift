@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Node", dependencies: ["Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         // HTTP edge.
         .target(name: "API", dependencies: [
-            "Node", "Storage", "Ledger", "SignedNote", "MerkleLog",
+            "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "cinnabar", dependencies: [

@@ -17,7 +17,7 @@ public struct LogRoutes: Sendable {
     /// Full tiles and bundles never change: cache them for a year.
     static let immutable = "public, max-age=31536000, immutable"
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<NodeRequestContext>) {
         router.get("/checkpoint") { _, _ in try checkpoint() }
         router.get("/tile/**") { _, context in try tile(context.parameters.getCatchAll()) }
         router.get("/v1/proofs/inclusion") { request, _ in try inclusion(request) }
@@ -142,8 +142,10 @@ public enum HTTPServer {
     /// Builds the application serving `node` on `host:port`; `onRunning` fires once it listens.
     public static func application(node: LedgerNode, host: String, port: Int,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: 5, burst: 20), prefix: "/v1/verify"))
         LogRoutes(node: node).register(on: router)
+        RecordRoutes(node: node, codeKey: try? node.directory.loadCodeKey()).register(on: router)
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cinnabar"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })

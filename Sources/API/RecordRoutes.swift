@@ -1,0 +1,184 @@
+// Writing and reading records over HTTP: `POST /v1/records` (admission, then a receipt once the
+// block is durable), `GET /v1/records/{id}`, and the citizen's `GET /v1/verify/{code}`.
+// Handlers parse, call the node, and format; the rules live in Records and Node.
+import CinnabarCrypto
+import Foundation
+import Hummingbird
+import Ledger
+import MerkleLog
+import Node
+import Records
+import SignedNote
+import Storage
+
+/// A receipt as the API returns it: everything needed to check the entry offline.
+struct ReceiptBody: Encodable {
+    let record_id: String
+    let leaf_index: UInt64
+    let duplicate: Bool
+    /// Base64 of the exact leaf data, tag byte included.
+    let leaf: String
+    let leaf_hash: String
+    /// RFC 9162 order, leaf side first.
+    let inclusion_proof: [String]
+    let tree_size: UInt64
+    /// The signed checkpoint note of `tree_size`.
+    let checkpoint: String
+    /// The same proof as C2SP tlog-proof text.
+    let tlog_proof: String
+    let block_height: UInt64
+    /// Block time of the entry (RFC 3339 UTC).
+    let logged_at: String
+}
+
+/// Registers the record routes.
+public struct RecordRoutes: Sendable {
+    let node: LedgerNode
+    let codeKey: CodeKey?
+
+    /// `codeKey` lets the node answer code lookups; without it `/v1/verify` answers 503.
+    public init(node: LedgerNode, codeKey: CodeKey?) {
+        self.node = node
+        self.codeKey = codeKey
+    }
+
+    public func register(on router: Router<NodeRequestContext>) {
+        router.post("/v1/records") { request, _ in try await submit(request) }
+        router.get("/v1/records/{id}") { _, context in try record(context.parameters.get("id") ?? "") }
+        router.get("/v1/verify/{code}") { _, context in try verify(context.parameters.get("code") ?? "") }
+    }
+
+    func submit(_ request: Request) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: LeafLimits.maxBytes) } catch {
+            throw Problem(.contentTooLarge, code: "record_too_large", title: "Record too large",
+                          detail: "a record is at most \(Record.maxBytes) bytes")
+        }
+        let bytes = Array(body.readableBytesView)
+        let wait = request.uri.queryParameters["wait"].map { $0 != "false" } ?? true
+        if !wait {
+            // Check it now, so a refused record is refused now; then sequence it in the background.
+            let record: Record
+            do { record = try node.records.admit(leaf: [LeafTag.record.rawValue] + bytes) } catch {
+                throw Problem.refused(code: error.code, detail: error.description)
+            }
+            let node = self.node
+            Task { _ = try? await node.submit(record: bytes) }
+            return json(["record_id": record.recordID, "status": "accepted"], status: .accepted)
+        }
+        let receipt: Receipt
+        do { receipt = try await node.submit(record: bytes) } catch let error as SubmitError {
+            switch error {
+            case .busy: throw Problem(.serviceUnavailable, code: error.code, title: "Busy", detail: error.description).retryAfter(1)
+            case .stopped: throw Problem(.serviceUnavailable, code: error.code, title: "Stopping", detail: error.description)
+            case .storageFailed: throw Problem(.internalServerError, code: error.code, title: "Storage failed", detail: error.description)
+            case .rejected, .refused: throw Problem.refused(code: error.code, detail: error.description)
+            }
+        }
+        let recordID = (try? Record(bytes: bytes))?.recordID ?? ""
+        return json(try receiptBody(recordID: recordID, index: receipt.index, duplicate: receipt.duplicate),
+                    status: receipt.duplicate ? .ok : .created)
+    }
+
+    /// The receipt of the entry at `index` under the latest checkpoint.
+    func receiptBody(recordID: String, index: UInt64, duplicate: Bool) throws -> ReceiptBody {
+        guard let tip = node.store.tip, let note = try node.store.checkpoint(height: tip.height),
+              let leaf = try node.store.leaf(at: index), let block = try node.store.block(containingLeaf: index) else {
+            throw Problem(.internalServerError, code: "store_inconsistent", title: "Store inconsistent", detail: "leaf \(index) has no block")
+        }
+        let proof = try node.store.hashReader.inclusionProof(index: index, size: tip.size)
+        let tlog = try TlogProof(index: index, hashes: proof, note: try Note(parsing: note))
+        return ReceiptBody(
+            record_id: recordID, leaf_index: index, duplicate: duplicate, leaf: Base64.encode(leaf),
+            leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: tip.size,
+            checkpoint: note, tlog_proof: tlog.formatted, block_height: block.height,
+            logged_at: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(block.timeMillis) / 1000)))
+    }
+
+    struct RecordBody: Encodable {
+        let record: String
+        let type: String
+        let writer_org: String
+        let status: String?
+        let history: [String]
+        let receipt: ReceiptBody
+    }
+
+    func record(_ id: String) throws -> Response {
+        guard StringFormat.recordID.accepts(id) else {
+            throw Problem.badRequest("invalid_record_id", "a record id is 32 lower-case hex digits")
+        }
+        guard let logged = try node.records.logged(id) else { throw Problem.notFound("record_not_found", "no record \(id)") }
+        let status = try node.records.documentView(id, today: RecordWriter.today())?.status.rawValue
+        return json(RecordBody(record: String(decoding: logged.record.bytes, as: UTF8.self), type: logged.record.type.rawValue,
+                               writer_org: logged.record.writerOrg, status: status, history: try node.records.history(of: id),
+                               receipt: try receiptBody(recordID: id, index: logged.leafIndex, duplicate: false)))
+    }
+
+    struct VerifyBody: Encodable {
+        struct Event: Encodable { let type: String; let date: String; let decision_number: String? }
+        let code: String
+        let result: String
+        let kind: String
+        let document_type: String?
+        let document_number: String?
+        let issuer: String
+        let issuer_name: String?
+        let issued_at: String?
+        let valid_until: String?
+        let holder: String?
+        let void_ab_initio: Bool?
+        let revoked_from: String?
+        let history: [Event]
+        let caveat: String
+        let receipt: ReceiptBody
+    }
+
+    func verify(_ input: String) throws -> Response {
+        let code: VerificationCode
+        do { code = try VerificationCode(parsing: input.removingPercentEncoding ?? input) } catch {
+            throw Problem.badRequest(error.code, error.description)
+        }
+        guard let codeKey else {
+            throw Problem(.serviceUnavailable, code: "no_code_key", title: "Lookups unavailable", detail: "this node holds no code key")
+        }
+        guard let summary = node.records.record(code: code, codeKey: codeKey), let logged = try node.records.logged(summary.recordID) else {
+            throw Problem.notFound("NOT_FOUND", "no record carries the code \(code.grouped)")
+        }
+        let r = logged.record
+        let view = try node.records.documentView(r.recordID, today: RecordWriter.today())
+        let issuer = node.records.registry.members[r.writerOrg]
+        let history = (view?.history ?? []).map {
+            VerifyBody.Event(type: $0.record.type.rawValue, date: String(RecordWriter.timestamp(Date(timeIntervalSince1970: Double($0.timeMillis) / 1000)).prefix(10)),
+                             decision_number: $0.record.string("decision_number") ?? $0.record.string("ruling_number"))
+        }
+        let body = VerifyBody(
+            code: code.grouped, result: view?.status.rawValue ?? "VALID", kind: r.type.rawValue,
+            document_type: r.string("doc_type"), document_number: r.string("doc_number"), issuer: r.writerOrg,
+            issuer_name: issuer?.name, issued_at: r.string("issued_at"), valid_until: r.string("valid_until"),
+            holder: r.string("holder_masked"), void_ab_initio: view.map { $0.voidAbInitio }, revoked_from: view?.revokedFrom,
+            history: history,
+            caveat: "Proves that this record was logged unchanged at the time shown and by whom; not the truth of its content.",
+            receipt: try receiptBody(recordID: r.recordID, index: logged.leafIndex, duplicate: false))
+        return json(body)
+    }
+
+    private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: JSON.encode(value))))
+    }
+}
+
+extension Problem {
+    /// A record admission refused it: 422 with the admission's stable code.
+    static func refused(code: String, detail: String) -> Problem {
+        Problem(.unprocessableContent, code: code, title: "Record refused", detail: detail)
+    }
+
+    func retryAfter(_ seconds: Int) -> Problem {
+        var copy = self
+        copy.headers[.retryAfter] = String(seconds)
+        return copy
+    }
+}

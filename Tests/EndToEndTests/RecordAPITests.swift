@@ -1,0 +1,162 @@
+// The record API over a real socket: a signed record in, a receipt out that verifies offline
+// (leaf, inclusion proof, signed checkpoint, C2SP tlog-proof under a tlog-policy); duplicates,
+// refusals, record reads, citizen code lookups and their rate limit.
+import CinnabarCrypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MerkleLog
+import Node
+import Records
+import SignedNote
+import XCTest
+
+final class RecordAPITests: XCTestCase {
+    var dir: TemporaryDirectory!
+    var server: RunningProcess!
+    var base = ""
+    var ledger = ""
+    var demoCodes: [String: String] = [:]
+
+    override func setUpWithError() throws {
+        dir = TemporaryDirectory()
+        ledger = dir.path + "/ledger"
+        try expectSuccess(["dev", "init", "--dir", ledger])
+        let demo = try cinnabar(["dev", "demo", "--dir", ledger])
+        XCTAssertEqual(demo.status, 0, demo.stderr)
+        for line in demo.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count >= 2, parts[0].count == 19, parts[0].filter({ $0 == "-" }).count == 3 { demoCodes[String(parts[1])] = String(parts[0]) }
+        }
+        server = try RunningProcess(["node", "--dir", ledger, "--listen", "127.0.0.1:0"])
+        let line = try XCTUnwrap(server.waitForLine(containing: "serving http://"), "the node did not start")
+        base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
+
+    override func tearDown() {
+        server?.kill(SIGTERM)
+        dir = nil
+    }
+
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> (status: Int, headers: [String: String], json: [String: Any]) {
+        var req = URLRequest(url: URL(string: base + path)!)
+        req.httpMethod = method
+        if let body { req.httpBody = Data(body) }
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, [String: String], Data)?
+        URLSession.shared.dataTask(with: req) { data, response, _ in
+            if let http = response as? HTTPURLResponse {
+                var headers: [String: String] = [:]
+                for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
+                result = (http.statusCode, headers, data ?? Data())
+            }
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        let (status, headers, data) = try XCTUnwrap(result, "\(method) \(path) got no response")
+        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return (status, headers, json)
+    }
+
+    func writer() throws -> RecordWriter {
+        let directory = NodeDirectory(ledger)
+        return try RecordWriter(key: try directory.loadOrganisationKey("notary"), codeKey: try directory.loadCodeKey())
+    }
+
+    func testAReceiptVerifiesOfflineUnderThePolicy() throws {
+        let record = try writer().evidence(sha256: SHA256.hash("exhibit A").hex)
+        let response = try request("POST", "/v1/records", body: record.bytes)
+        XCTAssertEqual(response.status, 201, "\(response.json)")
+        let r = response.json
+        XCTAssertEqual(r["record_id"] as? String, record.id)
+        XCTAssertEqual(r["duplicate"] as? Bool, false)
+        let leaf = try XCTUnwrap(Base64.decode(try XCTUnwrap(r["leaf"] as? String)))
+        XCTAssertEqual(leaf, [0x01] + record.bytes, "the leaf is the tag and the exact record bytes")
+        let index = try XCTUnwrap((r["leaf_index"] as? NSNumber)?.uint64Value)
+        let size = try XCTUnwrap((r["tree_size"] as? NSNumber)?.uint64Value)
+        let proof = try XCTUnwrap(r["inclusion_proof"] as? [String]).map { try XCTUnwrap(Hash(base64: $0)) }
+        let note = try Note(parsing: try XCTUnwrap(r["checkpoint"] as? String))
+        let checkpoint = try Checkpoint(parsing: note.text)
+        XCTAssertEqual(checkpoint.size, size)
+        XCTAssertNoThrow(try InclusionProof.verify(leafHash: RFC6962.leafHash(leaf), index: index, size: size, proof: proof, root: checkpoint.root))
+
+        // The same proof as C2SP tlog-proof text, checked against a tlog-policy of the validators.
+        let genesis = try NodeDirectory(ledger).loadGenesis()
+        let policyText = genesis.validators.map { "witness \($0.name) \($0.key)\n" }.joined()
+            + "group validators \(genesis.validators.count) " + genesis.validators.map(\.name).joined(separator: " ") + "\nquorum validators\n"
+        let policy = try TlogPolicy(parsing: policyText)
+        let tlog = try TlogProof(parsing: try XCTUnwrap(r["tlog_proof"] as? String))
+        XCTAssertNoThrow(try tlog.verify(leafHash: RFC6962.leafHash(leaf), policy: policy))
+        var tampered = leaf
+        tampered[tampered.count / 2] ^= 1
+        XCTAssertThrowsError(try tlog.verify(leafHash: RFC6962.leafHash(tampered), policy: policy))
+
+        // Submitted again: the original receipt, nothing written.
+        let again = try request("POST", "/v1/records", body: record.bytes)
+        XCTAssertEqual(again.status, 200)
+        XCTAssertEqual(again.json["duplicate"] as? Bool, true)
+        XCTAssertEqual((again.json["leaf_index"] as? NSNumber)?.uint64Value, index)
+
+        // And it can be read back.
+        let read = try request("GET", "/v1/records/\(record.id)")
+        XCTAssertEqual(read.status, 200)
+        XCTAssertEqual(read.json["record"] as? String, String(decoding: record.bytes, as: UTF8.self))
+    }
+
+    func testRefusedRecordsGetProblemDocuments() throws {
+        let good = try writer().evidence(sha256: SHA256.hash("exhibit B").hex).bytes
+        let spaced = Array(String(decoding: good, as: UTF8.self).replacingOccurrences(of: ":", with: ": ").utf8)
+        let cases: [([UInt8], Int, String)] = [
+            (Array("not json".utf8), 422, "record_invalid_json"),
+            (spaced, 422, "record_not_canonical"),
+            ([UInt8](repeating: 0x20, count: 70_000), 413, "record_too_large"),
+        ]
+        for (body, status, code) in cases {
+            let r = try request("POST", "/v1/records", body: body)
+            XCTAssertEqual(r.status, status, code)
+            XCTAssertEqual(r.headers["content-type"], "application/problem+json", code)
+            XCTAssertEqual(r.json["code"] as? String, code)
+        }
+        XCTAssertEqual(try request("GET", "/v1/records/nothex").json["code"] as? String, "invalid_record_id")
+        XCTAssertEqual(try request("GET", "/v1/records/\(String(repeating: "0", count: 32))").status, 404)
+    }
+
+    func testCitizensLookUpCodesAsTheyTypeThem() throws {
+        let expected = ["notarial-valid": "VALID", "notarial-corrected": "VALID_CORRECTED", "notarial-revoked": "REVOKED",
+                        "notarial-superseded": "SUPERSEDED", "award-suspended": "SUSPENDED", "award-set-aside": "REVOKED"]
+        for (label, result) in expected {
+            let code = try XCTUnwrap(demoCodes[label], "dev demo printed no code for \(label)")
+            let typed = code.lowercased().replacingOccurrences(of: "-", with: " ")
+            let r = try request("GET", "/v1/verify/\(typed.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)")
+            XCTAssertEqual(r.status, 200, label)
+            XCTAssertEqual(r.json["result"] as? String, result, label)
+            XCTAssertNotNil(r.json["receipt"] as? [String: Any])
+            XCTAssertNotNil(r.json["caveat"] as? String)
+        }
+        let revoked = try request("GET", "/v1/verify/\(demoCodes["notarial-revoked"]!)")
+        XCTAssertEqual(revoked.json["void_ab_initio"] as? Bool, true)
+        XCTAssertEqual((revoked.json["history"] as? [[String: Any]])?.first?["type"] as? String, "DOCUMENT_REVOKED")
+        XCTAssertEqual(revoked.json["holder"] as? String, "阿*")
+
+        // A wrong check character is answered before any lookup; an unknown code is not found.
+        var chars = Array(demoCodes["notarial-valid"]!.replacingOccurrences(of: "-", with: ""))
+        chars[15] = chars[15] == "0" ? "1" : "0"
+        XCTAssertEqual(try request("GET", "/v1/verify/\(String(chars))").json["code"] as? String, "code_bad_check_character")
+        XCTAssertEqual(try request("GET", "/v1/verify/\(VerificationCode.generate(kind: .notarial).value)").status, 404)
+    }
+
+    func testCodeLookupsAreRateLimitedPerClient() throws {
+        let code = VerificationCode.generate(kind: .notarial).value
+        var statuses: [Int] = []
+        var retryAfter: String?
+        for _ in 0..<40 {
+            let r = try request("GET", "/v1/verify/\(code)")
+            statuses.append(r.status)
+            if r.status == 429 { retryAfter = r.headers["retry-after"]; XCTAssertEqual(r.json["code"] as? String, "rate_limited") }
+        }
+        XCTAssertTrue(statuses.contains(429), "40 rapid lookups were never limited: \(statuses)")
+        XCTAssertNotNil(retryAfter)
+        XCTAssertNotEqual(try request("GET", "/v1/log").status, 429, "other routes are not limited")
+    }
+}
