@@ -47,19 +47,20 @@ public final class RateLimiter: Sendable {
     }
 }
 
-/// Applies a `RateLimiter` to the routes under a path prefix.
+/// Applies a `RateLimiter` to the routes under the given path prefixes (the code lookups).
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = NodeRequestContext
     let limiter: RateLimiter
-    let prefix: String
+    let prefixes: [String]
 
-    public init(limiter: RateLimiter, prefix: String) {
+    public init(limiter: RateLimiter, prefixes: [String]) {
         self.limiter = limiter
-        self.prefix = prefix
+        self.prefixes = prefixes
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix(prefix) else { return try await next(request, context) }
+        let path = request.uri.path
+        guard prefixes.contains(where: { path.hasPrefix($0) }) else { return try await next(request, context) }
         let client = context.remoteAddress?.ipAddress ?? "unknown"
         if let wait = limiter.take(client) {
             throw Problem(.tooManyRequests, code: "rate_limited", title: "Too many lookups",

@@ -46,6 +46,7 @@ public struct RecordRoutes: Sendable {
         router.post("/v1/records") { request, _ in try await submit(request) }
         router.get("/v1/records/{id}") { _, context in try record(context.parameters.get("id") ?? "") }
         router.get("/v1/verify/{code}") { _, context in try verify(context.parameters.get("code") ?? "") }
+        router.get("/v1/bundles/{code}") { _, context in try bundle(context.parameters.get("code") ?? "") }
     }
 
     func submit(_ request: Request) async throws -> Response {
@@ -119,8 +120,11 @@ public struct RecordRoutes: Sendable {
     struct VerifyBody: Encodable {
         struct Event: Encodable { let type: String; let date: String; let decision_number: String? }
         let code: String
+        let record_id: String
         let result: String
         let kind: String
+        /// SHA-256 (hex) of every current rendition of a document, or of an evidence file.
+        let sha256: [String]
         let document_type: String?
         let document_number: String?
         let issuer: String
@@ -153,8 +157,14 @@ public struct RecordRoutes: Sendable {
             VerifyBody.Event(type: $0.record.type.rawValue, date: String(RecordWriter.timestamp(Date(timeIntervalSince1970: Double($0.timeMillis) / 1000)).prefix(10)),
                              decision_number: $0.record.string("decision_number") ?? $0.record.string("ruling_number"))
         }
+        let digests: [String]
+        if let view {
+            digests = view.renditions.compactMap { $0["sha256"]?.string }
+        } else {
+            digests = (r.payload["content_digests"]?.array ?? []).filter { $0["alg"]?.string == "sha256" }.compactMap { $0["value"]?.string }
+        }
         let body = VerifyBody(
-            code: code.grouped, result: view?.status.rawValue ?? "VALID", kind: r.type.rawValue,
+            code: code.grouped, record_id: r.recordID, result: view?.status.rawValue ?? "VALID", kind: r.type.rawValue, sha256: digests,
             document_type: r.string("doc_type"), document_number: r.string("doc_number"), issuer: r.writerOrg,
             issuer_name: issuer?.name, issued_at: r.string("issued_at"), valid_until: r.string("valid_until"),
             holder: r.string("holder_masked"), void_ab_initio: view.map { $0.voidAbInitio }, revoked_from: view?.revokedFrom,
@@ -180,5 +190,24 @@ extension Problem {
         var copy = self
         copy.headers[.retryAfter] = String(seconds)
         return copy
+    }
+}
+
+extension RecordRoutes {
+    /// `GET /v1/bundles/{code}`: the offline proof bundle of the record a code names.
+    func bundle(_ input: String) throws -> Response {
+        let code: VerificationCode
+        do { code = try VerificationCode(parsing: input.removingPercentEncoding ?? input) } catch {
+            throw Problem.badRequest(error.code, error.description)
+        }
+        guard let codeKey, let summary = node.records.record(code: code, codeKey: codeKey),
+              let bundle = try ProofBundle.make(node: node, recordID: summary.recordID) else {
+            throw Problem.notFound("NOT_FOUND", "no record carries the code \(code.grouped)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store",
+                                               .contentDisposition: "attachment; filename=\"\(code.value).cinnabar-bundle.json\""],
+                        body: .init(byteBuffer: ByteBuffer(bytes: Array(try encoder.encode(bundle)))))
     }
 }

@@ -8,7 +8,8 @@ struct Cinnabar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cinnabar",
         abstract: "A consortium ledger for public legal services.",
-        subcommands: [NodeCommand.self, Dev.self, Keygen.self, CheckpointCommand.self, ProofCommand.self,
+        subcommands: [NodeCommand.self, Dev.self, Keygen.self, Deposit.self, VerifyCommand.self, BundleCommand.self, PolicyCommand.self,
+                      CheckpointCommand.self, ProofCommand.self,
                       AuditCommand.self, SchemasCommand.self, Bench.self])
 }
 

@@ -40,3 +40,13 @@ struct DevDemo: AsyncParsableCommand {
         }
     }
 }
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Print the C2SP tlog-policy of a ledger's validators (to pin them for offline checks).")
+    @Option(help: "The node directory (its genesis.json).") var dir: String
+
+    func run() throws {
+        FileHandle.standardOutput.write(Data(try ProofBundle.policy(genesis: try NodeDirectory(dir).loadGenesis()).utf8))
+    }
+}

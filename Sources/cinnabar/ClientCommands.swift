@@ -1,0 +1,150 @@
+// The client side: deposit evidence, look up a code, fetch and check an offline proof bundle.
+// Talks to a node by URL; signs with an organisation key file.
+import ArgumentParser
+import CinnabarCrypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Node
+import Records
+import SignedNote
+
+/// A blocking HTTP exchange with a node (the CLI does one request at a time).
+enum NodeClient {
+    static func send(_ method: String, _ url: String, body: [UInt8]? = nil) throws -> (status: Int, body: Data) {
+        guard let u = URL(string: url) else { throw CLIError("not a URL: \(url)") }
+        var request = URLRequest(url: u, timeoutInterval: 30)
+        request.httpMethod = method
+        if let body { request.httpBody = Data(body); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<(Int, Data), Error> = .failure(CLIError("no response from \(url)"))
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let http = response as? HTTPURLResponse { result = .success((http.statusCode, data ?? Data())) } else if let error {
+                result = .failure(CLIError("cannot reach \(u.host ?? url): \(error.localizedDescription)"))
+            }
+            done.signal()
+        }.resume()
+        done.wait()
+        return try result.get()
+    }
+
+    /// The JSON object of a successful answer; a problem document becomes one CLI error line.
+    static func json(_ answer: (status: Int, body: Data)) throws -> [String: Any] {
+        let object = (try? JSONSerialization.jsonObject(with: answer.body)) as? [String: Any] ?? [:]
+        guard (200..<300).contains(answer.status) else {
+            throw CLIError("\(object["code"] as? String ?? "HTTP \(answer.status)"): \(object["detail"] as? String ?? "request failed")")
+        }
+        return object
+    }
+
+    static func printJSON(_ data: Data) {
+        FileHandle.standardOutput.write(data)
+        if data.last != 0x0A { FileHandle.standardOutput.write(Data([0x0A])) }
+    }
+}
+
+func normalisedNode(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+struct Deposit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deposit a file's SHA-256 (the file never leaves this machine) as evidence; print its code and receipt.")
+    @Argument(help: "The evidence file.") var file: String
+    @Option(name: .customLong("as"), help: "The organisation key file (orgs/<name>.key).") var keyFile: String
+    @Option(help: "The consortium code key file (codes.key).") var codeKey: String
+    @Option(help: "The node URL, e.g. http://127.0.0.1:8080.") var node: String
+    @Option(help: "The case (一案一码) code this evidence belongs to.") var `case`: String?
+    @Flag(help: "Print the receipt as JSON.") var json = false
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+        let writer = try RecordWriter(key: try OrganisationKey.load(keyFile), codeKey: try CodeKey.load(codeKey))
+        let base = normalisedNode(node)
+        var caseID: String?
+        if let code = `case` {
+            let parsed: VerificationCode
+            do { parsed = try VerificationCode(parsing: code) } catch { throw CLIError("--case: \(error)") }
+            caseID = try NodeClient.json(try NodeClient.send("GET", "\(base)/v1/verify/\(parsed.value)"))["record_id"] as? String
+        }
+        let record = writer.evidence(sha256: SHA256.hash(Array(data)).hex, sizeBytes: Int64(data.count),
+                                     mediaType: "application/octet-stream", caseID: caseID)
+        let answer = try NodeClient.send("POST", "\(base)/v1/records", body: record.bytes)
+        let receipt = try NodeClient.json(answer)
+        if json { NodeClient.printJSON(answer.body); return }
+        say("deposited \(file) (SHA-256 \(SHA256.hash(Array(data)).hex))")
+        say("code        \(record.code.grouped)   (keep it: it is the only way to look this deposit up)")
+        say("record      \(record.id)")
+        say("leaf        \(receipt["leaf_index"] ?? "?") in a tree of \(receipt["tree_size"] ?? "?"), logged at \(receipt["logged_at"] ?? "?")")
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Look up a code on a node (optionally matching a file), or check an offline proof bundle with no network.",
+        discussion: "cinnabar verify CODE --node URL [--file FILE]\ncinnabar verify --bundle FILE --policy FILE [--today YYYY-MM-DD]")
+    @Argument(help: "A verification code, as printed (spaces, hyphens, lower case are fine).") var code: String?
+    @Option(help: "The node URL.") var node: String?
+    @Option(help: "A file to compare with the recorded digests.") var file: String?
+    @Option(help: "An offline proof bundle (from `cinnabar bundle`).") var bundle: String?
+    @Option(help: "The C2SP tlog-policy pinning the validators (for --bundle).") var policy: String?
+    @Option(help: "The date to derive status on (default: today, China Standard Time).") var today: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        if let bundle { return try verifyBundle(bundle) }
+        guard let code, let node else { throw CLIError("give CODE and --node URL, or --bundle FILE --policy FILE") }
+        let parsed: VerificationCode
+        do { parsed = try VerificationCode(parsing: code) } catch { throw CLIError("\(error)") }
+        let answer = try NodeClient.send("GET", "\(normalisedNode(node))/v1/verify/\(parsed.value)")
+        let body = try NodeClient.json(answer)
+        if json { NodeClient.printJSON(answer.body); return }
+        say("\(parsed.grouped): \(body["result"] as? String ?? "?")")
+        for key in ["kind", "document_type", "document_number", "issuer_name", "issuer", "issued_at", "valid_until", "holder", "revoked_from"] {
+            if let v = body[key] as? String { say("  \(key.replacingOccurrences(of: "_", with: " ")): \(v)") }
+        }
+        for event in body["history"] as? [[String: Any]] ?? [] {
+            say("  history: \(event["date"] as? String ?? "") \(event["type"] as? String ?? "") \(event["decision_number"] as? String ?? "")")
+        }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            let digest = SHA256.hash(Array(data)).hex
+            guard (body["sha256"] as? [String] ?? []).contains(digest) else {
+                throw CLIError("\(file) does not match: its SHA-256 \(digest) is not recorded for \(parsed.grouped)")
+            }
+            say("  file: \(file) matches the recorded SHA-256")
+        }
+        if let caveat = body["caveat"] as? String { say("  note: \(caveat)") }
+    }
+
+    func verifyBundle(_ path: String) throws {
+        guard let policyPath = policy else { throw CLIError("--bundle needs --policy FILE (the validators you trust)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        let parsed: ProofBundle
+        do { parsed = try JSONDecoder().decode(ProofBundle.self, from: data) } catch { throw CLIError("\(path) is not a proof bundle") }
+        let policyText = try String(contentsOfFile: policyPath, encoding: .utf8)
+        let trusted: TlogPolicy
+        do { trusted = try TlogPolicy(parsing: policyText) } catch { throw CLIError("\(policyPath): \(error)") }
+        let report = parsed.verify(policy: trusted, today: today ?? RecordWriter.today())
+        for check in report.checks { say("\(check.passed ? "ok  " : "FAIL") \(check.what)") }
+        if let failure = report.failure { throw CLIError("bundle rejected: \(failure)") }
+        say("bundle verified offline\(report.status.map { ": \($0)" } ?? "")")
+    }
+}
+
+struct BundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle", abstract: "Fetch the offline proof bundle of a code, and the node's policy beside it.")
+    @Argument(help: "The verification code.") var code: String
+    @Option(help: "The node URL.") var node: String
+    @Option(name: .shortAndLong, help: "Output file.") var output: String
+
+    func run() throws {
+        let parsed: VerificationCode
+        do { parsed = try VerificationCode(parsing: code) } catch { throw CLIError("\(error)") }
+        let answer = try NodeClient.send("GET", "\(normalisedNode(node))/v1/bundles/\(parsed.value)")
+        _ = try NodeClient.json(answer)
+        try answer.body.write(to: URL(fileURLWithPath: output))
+        say("wrote \(output); check it with: cinnabar verify --bundle \(output) --policy POLICY-FILE")
+    }
+}

@@ -1,0 +1,99 @@
+// The CLI as a notary and a court use it against a live node: deposit a file, look its code up
+// and match the file, fetch an offline bundle, check it with no network under a pinned policy,
+// and see a one-bit change caught by the check that failed.
+import CinnabarCrypto
+import Foundation
+import XCTest
+
+final class ClientTests: XCTestCase {
+    var dir: TemporaryDirectory!
+    var server: RunningProcess!
+    var url = ""
+    var ledger = ""
+    var demoCodes: [String: String] = [:]
+
+    override func setUpWithError() throws {
+        dir = TemporaryDirectory()
+        ledger = dir.path + "/ledger"
+        try expectSuccess(["dev", "init", "--dir", ledger])
+        let demo = try cinnabar(["dev", "demo", "--dir", ledger])
+        for line in demo.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, parts[0].count == 19 { demoCodes[String(parts[1])] = String(parts[0]) }
+        }
+        server = try RunningProcess(["node", "--dir", ledger, "--listen", "127.0.0.1:0"])
+        let line = try XCTUnwrap(server.waitForLine(containing: "serving http://"))
+        url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
+
+    override func tearDown() {
+        server?.kill(SIGTERM)
+        dir = nil
+    }
+
+    func testDepositThenVerifyTheFileByItsCode() throws {
+        let exhibit = dir.path + "/exhibit.mp4"
+        try Data("screen recording of the disputed web page".utf8).write(to: URL(fileURLWithPath: exhibit))
+        let deposit = try cinnabar(["deposit", exhibit, "--as", ledger + "/orgs/notary.key", "--code-key", ledger + "/codes.key",
+                                    "--node", url, "--case", try XCTUnwrap(demoCodes["case"])])
+        XCTAssertEqual(deposit.status, 0, deposit.stderr)
+        let codeLine = try XCTUnwrap(deposit.stdout.split(separator: "\n").first { $0.hasPrefix("code") })
+        let code = String(codeLine.split(separator: " ", omittingEmptySubsequences: true)[1])
+        XCTAssertTrue(code.hasPrefix("E"), code)
+
+        let ok = try cinnabar(["verify", code.lowercased(), "--node", url, "--file", exhibit])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("matches the recorded SHA-256"), ok.stdout)
+
+        let other = dir.path + "/other.mp4"
+        try Data("a different file".utf8).write(to: URL(fileURLWithPath: other))
+        let mismatch = try cinnabar(["verify", code, "--node", url, "--file", other])
+        XCTAssertEqual(mismatch.status, 1)
+        XCTAssertTrue(mismatch.stderr.contains("does not match"), mismatch.stderr)
+        XCTAssertEqual(mismatch.stderr.split(separator: "\n").count, 1)
+
+        let badKey = try cinnabar(["deposit", exhibit, "--as", ledger + "/orgs/lawyers.key", "--code-key", ledger + "/codes.key", "--node", url])
+        XCTAssertEqual(badKey.status, 1)
+        XCTAssertTrue(badKey.stderr.contains("role_may_not_write"), badKey.stderr)
+    }
+
+    func testABundleVerifiesOfflineAndAOneBitChangeIsCaught() throws {
+        let code = try XCTUnwrap(demoCodes["notarial-revoked"])
+        let bundle = dir.path + "/revoked.bundle.json"
+        let policy = dir.path + "/policy.txt"
+        try expectSuccess(["bundle", code, "--node", url, "-o", bundle])
+        let policyText = try cinnabar(["policy", "--dir", ledger])
+        XCTAssertEqual(policyText.status, 0)
+        try policyText.stdout.write(toFile: policy, atomically: true, encoding: .utf8)
+        server.kill(SIGTERM)  // offline from here on
+        server = nil
+
+        let ok = try cinnabar(["verify", "--bundle", bundle, "--policy", policy])
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("bundle verified offline: REVOKED"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("signed by a quorum of the validators"), ok.stdout)
+
+        // Flip one bit of the revocation record inside the bundle.
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle))) as? [String: Any])
+        var entries = try XCTUnwrap(json["entries"] as? [[String: Any]])
+        var leaf = try XCTUnwrap(Base64.decode(try XCTUnwrap(entries[1]["leaf"] as? String)))
+        leaf[leaf.count - 10] ^= 0x01
+        entries[1]["leaf"] = Base64.encode(leaf)
+        json["entries"] = entries
+        let tampered = dir.path + "/tampered.bundle.json"
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: tampered))
+        let bad = try cinnabar(["verify", "--bundle", tampered, "--policy", policy])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stdout.contains("FAIL"), bad.stdout)
+        XCTAssertTrue(bad.stderr.contains("inclusion proof"), bad.stderr)
+
+        // A policy pinning other validators rejects the checkpoint itself.
+        let otherKey = try cinnabar(["keygen", "--name", "ledger.sc-legal.example/cinnabar/dev-validator", "--out", dir.path + "/x.key"])
+        let otherPolicy = dir.path + "/other-policy.txt"
+        try "witness dev-validator \(otherKey.stdout.trimmingCharacters(in: .whitespacesAndNewlines))\ngroup validators 1 dev-validator\nquorum validators\n"
+            .write(toFile: otherPolicy, atomically: true, encoding: .utf8)
+        let untrusted = try cinnabar(["verify", "--bundle", bundle, "--policy", otherPolicy])
+        XCTAssertEqual(untrusted.status, 1)
+        XCTAssertTrue(untrusted.stderr.contains("checkpoint signatures"), untrusted.stderr)
+    }
+}
