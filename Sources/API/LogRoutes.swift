@@ -147,6 +147,13 @@ public enum HTTPServer {
         LogRoutes(node: node).register(on: router)
         RecordRoutes(node: node, codeKey: try? node.directory.loadCodeKey()).register(on: router)
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        // Ready once the store has a signed checkpoint and the sequencer accepts writes.
+        router.get("/readyz") { _, _ in
+            guard node.store.tip != nil, node.store.db.isOpen else {
+                throw Problem(.serviceUnavailable, code: "not_ready", title: "Not ready", detail: "the store has no checkpoint yet or is closed")
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cinnabar"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }

@@ -47,6 +47,7 @@ public struct RecordRoutes: Sendable {
         router.get("/v1/records/{id}") { _, context in try record(context.parameters.get("id") ?? "") }
         router.get("/v1/verify/{code}") { _, context in try verify(context.parameters.get("code") ?? "") }
         router.get("/v1/bundles/{code}") { _, context in try bundle(context.parameters.get("code") ?? "") }
+        router.get("/v1/practitioners/{licence}/credit") { _, context in try credit(context.parameters.get("licence") ?? "") }
     }
 
     func submit(_ request: Request) async throws -> Response {
@@ -174,7 +175,7 @@ public struct RecordRoutes: Sendable {
         return json(body)
     }
 
-    private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(bytes: JSON.encode(value))))
     }
@@ -209,5 +210,44 @@ extension RecordRoutes {
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store",
                                                .contentDisposition: "attachment; filename=\"\(code.value).cinnabar-bundle.json\""],
                         body: .init(byteBuffer: ByteBuffer(bytes: Array(try encoder.encode(bundle)))))
+    }
+}
+
+extension RecordRoutes {
+    struct CreditBody: Encodable {
+        struct Entry: Encodable {
+            let record_id: String
+            let state: String
+            let class_: String?
+            let measure_code: String?
+            let severity: String?
+            let legal_basis: [String]
+            let decision_number: String?
+            let decided_at: String?
+            let issuer: String
+            let public_reason: String?
+            enum CodingKeys: String, CodingKey {
+                case record_id, state, class_ = "class", measure_code, severity, legal_basis, decision_number, decided_at, issuer, public_reason
+            }
+        }
+        let licence_number: String
+        let as_of: String
+        let entries: [Entry]
+    }
+
+    /// `GET /v1/practitioners/{licence}/credit`: the public credit profile on today's date.
+    func credit(_ licence: String) throws -> Response {
+        guard StringFormat.licence.accepts(licence) else {
+            throw Problem.badRequest("invalid_licence_number", "a licence number is 4–32 of 0-9, A-Z, a-z and -")
+        }
+        let today = RecordWriter.today()
+        let entries = try node.records.creditProfile(subject: licence, today: today).map { e in
+            CreditBody.Entry(record_id: e.event.record.recordID, state: e.state.rawValue, class_: e.fields["class"]?.string,
+                             measure_code: e.fields["measure_code"]?.string, severity: e.fields["severity"]?.string,
+                             legal_basis: e.fields["legal_basis"]?.array?.compactMap(\.string) ?? [],
+                             decision_number: e.fields["decision_number"]?.string, decided_at: e.fields["decided_at"]?.string,
+                             issuer: e.event.record.writerOrg, public_reason: e.publicReason)
+        }
+        return json(CreditBody(licence_number: licence, as_of: today, entries: entries))
     }
 }

@@ -146,6 +146,20 @@ final class RecordAPITests: XCTestCase {
         XCTAssertEqual(try request("GET", "/v1/verify/\(VerificationCode.generate(kind: .notarial).value)").status, 404)
     }
 
+    func testAPractitionersPublicCreditProfile() throws {
+        let r = try request("GET", "/v1/practitioners/15101201910000001/credit")
+        XCTAssertEqual(r.status, 200)
+        let entries = try XCTUnwrap(r.json["entries"] as? [[String: Any]])
+        let states = Set(entries.compactMap { $0["state"] as? String })
+        XCTAssertEqual(states, ["ANNULLED", "AMENDED"], "the reward's publication ended; the penalty was annulled")
+        let annulled = try XCTUnwrap(entries.first { $0["state"] as? String == "ANNULLED" })
+        XCTAssertEqual(annulled["public_reason"] as? String, "penalty_revoked_by_court")
+        XCTAssertEqual(try request("GET", "/v1/practitioners/x/credit").json["code"] as? String, "invalid_licence_number")
+        let nobody = try request("GET", "/v1/practitioners/NOBODY-1234/credit").json["entries"] as? [[String: Any]]
+        XCTAssertEqual(nobody?.count, 0)
+        XCTAssertEqual(try request("GET", "/readyz").status, 200)
+    }
+
     func testCodeLookupsAreRateLimitedPerClient() throws {
         let code = VerificationCode.generate(kind: .notarial).value
         var statuses: [Int] = []
