@@ -79,9 +79,20 @@ public struct RecordWriter: Sendable {
         return (r.id, code, r.bytes)
     }
 
-    /// A document of `docType` for a holder known by name and ID number (kept off the ledger).
+    /// A document of `docType` for a holder known by name and ID number (kept off the ledger),
+    /// with one PDF rendition in Simplified Chinese.
     public func document(_ docType: DocumentType, number: String, holderName: String, holderID: String,
                          renditionSHA256: String, validUntil: String? = nil, evidence: [String] = [],
+                         caseID: String? = nil) -> (id: String, code: VerificationCode, bytes: [UInt8]) {
+        document(docType, number: number, holderName: holderName, holderID: holderID,
+                 renditions: [.object(["lang": .string("zh-Hans"), "format": .string("PDF"), "role": .string("original"),
+                                       "sha256": .string(renditionSHA256)])],
+                 validUntil: validUntil, evidence: evidence, caseID: caseID)
+    }
+
+    /// A document with the given renditions (each `{lang, format, role, sha256}`).
+    public func document(_ docType: DocumentType, number: String, holderName: String, holderID: String,
+                         renditions: [JSONValue], validUntil: String? = nil, evidence: [String] = [],
                          caseID: String? = nil) -> (id: String, code: VerificationCode, bytes: [UInt8]) {
         let code = VerificationCode.generate(kind: CodeKind(rawValue: docType.codeKind)!)
         var payload: [String: JSONValue] = [
@@ -90,8 +101,7 @@ public struct RecordWriter: Sendable {
             "code_hmac": .string(codeKey.hmac(code)),
             "issued_at": .string(RecordWriter.today()),
             "practitioners": .array([]),
-            "renditions": .array([.object(["lang": .string("zh-Hans"), "format": .string("PDF"), "role": .string("original"),
-                                           "sha256": .string(renditionSHA256)])]),
+            "renditions": .array(renditions),
             "holder_hmac": .string(personHMAC(holderID)),
             "holder_masked": .string(String(holderName.prefix(1)) + "*"),
         ]

@@ -96,4 +96,61 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(untrusted.status, 1)
         XCTAssertTrue(untrusted.stderr.contains("checkpoint signatures"), untrusted.stderr)
     }
+
+    func file(_ name: String, _ text: String) throws -> String {
+        let path = dir.path + "/" + name
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The first word after `label` on a line of `output`.
+    func value(after label: String, in output: String) -> String? {
+        output.split(separator: "\n").first { $0.hasPrefix(label) }.flatMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+    }
+
+    func testIssueCorrectRevokeAsTheLifeOfACertificate() throws {
+        let notary = ["--as", ledger + "/orgs/notary.key", "--node", url]
+        let original = try file("cert.pdf", "notarial certificate, first version")
+        let issued = try cinnabar(["issue", original, "--type", "notarial_certificate", "--number", "(2026)川成证字第99号",
+                                   "--holder-name", "王五", "--holder-id", "510104199901011111", "--code-key", ledger + "/codes.key"] + notary)
+        XCTAssertEqual(issued.status, 0, issued.stderr)
+        let code = try XCTUnwrap(value(after: "code", in: issued.stdout), issued.stdout)
+
+        let valid = try cinnabar(["verify", code, "--node", url, "--file", original])
+        XCTAssertEqual(valid.status, 0, valid.stderr)
+        XCTAssertTrue(valid.stdout.contains(": VALID\n"), valid.stdout)
+
+        let corrected = try file("cert-corrected.pdf", "notarial certificate, corrected")
+        let tibetan = try file("cert-bo.pdf", "equal Tibetan text")
+        try expectSuccess(["correct", code, corrected, tibetan, "--langs", "zh-Hans,bo", "--decision", "(2026)川成证补字第9号"] + notary)
+        let afterCorrection = try cinnabar(["verify", code, "--node", url, "--file", tibetan])
+        XCTAssertEqual(afterCorrection.status, 0, afterCorrection.stderr)
+        XCTAssertTrue(afterCorrection.stdout.contains("VALID_CORRECTED"), afterCorrection.stdout)
+        XCTAssertEqual(try cinnabar(["verify", code, "--node", url, "--file", original]).status, 1, "the superseded rendition no longer matches")
+
+        // Only the issuer may revoke: the forensic lab is refused, the notary office is not.
+        let byLab = try cinnabar(["revoke", code, "--decision", "X-1", "--reason", "other", "--as", ledger + "/orgs/lab.key", "--node", url])
+        XCTAssertEqual(byLab.status, 1)
+        XCTAssertTrue(byLab.stderr.contains("not_original_issuer") || byLab.stderr.contains("role_may_not_write"), byLab.stderr)
+        try expectSuccess(["revoke", code, "--decision", "(2026)川成证撤字第9号", "--reason", "contrary_to_facts"] + notary)
+        let revoked = try cinnabar(["verify", code, "--node", url, "--json"])
+        XCTAssertTrue(revoked.stdout.contains("\"result\":\"REVOKED\""), revoked.stdout)
+    }
+
+    func testCreditEventsAndTheirAnnulment() throws {
+        let event = try cinnabar(["credit", "event", "--subject", "15101201910000001", "--profession", "lawyer", "--class", "admin_penalty",
+                                  "--measure", "fine", "--basis", "律师法第49条", "--decision", "川司罚(2026)7号",
+                                  "--as", ledger + "/orgs/bureau.key", "--node", url])
+        XCTAssertEqual(event.status, 0, event.stderr)
+        // "credit event …: record <id> at leaf …"
+        let id = try XCTUnwrap(event.stdout.components(separatedBy: ": record ").dropFirst().first?.split(separator: " ").first.map(String.init))
+        let notAllowed = try cinnabar(["credit", "event", "--subject", "15101201910000001", "--profession", "lawyer", "--class", "admin_penalty",
+                                       "--measure", "fine", "--basis", "x", "--decision", "y", "--as", ledger + "/orgs/notary.key", "--node", url])
+        XCTAssertEqual(notAllowed.status, 1)
+        XCTAssertTrue(notAllowed.stderr.contains("role_may_not_write"), notAllowed.stderr)
+        try expectSuccess(["credit", "annul", id, "--cause", "revoked", "--by", "judgment", "--ruling", "(2026)川01行终9号",
+                           "--public-reason", "penalty_revoked_by_court", "--as", ledger + "/orgs/court.key", "--node", url])
+        let profile = try String(contentsOf: URL(string: url + "/v1/practitioners/15101201910000001/credit")!, encoding: .utf8)
+        XCTAssertTrue(profile.contains(id), profile)
+    }
 }
