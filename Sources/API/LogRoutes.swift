@@ -146,13 +146,13 @@ public enum HTTPServer {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: 5, burst: 20), prefixes: ["/v1/verify/", "/v1/bundles/"]))
         LogRoutes(node: node).register(on: router)
         RecordRoutes(node: node, codeKey: try? node.directory.loadCodeKey()).register(on: router)
-        router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         // Ready once the store has a signed checkpoint and the sequencer accepts writes.
         router.get("/readyz") { _, _ in
             guard node.store.tip != nil, node.store.db.isOpen else {
                 throw Problem(.serviceUnavailable, code: "not_ready", title: "Not ready", detail: "the store has no checkpoint yet or is closed")
             }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cinnabar"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })

@@ -173,4 +173,50 @@ final class RecordAPITests: XCTestCase {
         XCTAssertNotNil(retryAfter)
         XCTAssertNotEqual(try request("GET", "/v1/log").status, 429, "other routes are not limited")
     }
+
+    var packageRoot: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    /// Every route the server registers is in Specs/openapi.yaml, and live answers match it.
+    func testTheServerAndItsOpenAPISpecAgree() throws {
+        let spec = try String(contentsOf: packageRoot.appendingPathComponent("Specs/openapi.yaml"), encoding: .utf8)
+        let apiDir = packageRoot.appendingPathComponent("Sources/API")
+        for file in try FileManager.default.contentsOfDirectory(atPath: apiDir.path) where file.hasSuffix(".swift") {
+            let source = try String(contentsOf: apiDir.appendingPathComponent(file), encoding: .utf8)
+            for part in source.components(separatedBy: "router.").dropFirst() {
+                guard let open = part.firstIndex(of: "\""), part.hasPrefix("get(") || part.hasPrefix("post(") else { continue }
+                let rest = part[part.index(after: open)...]
+                var path = String(rest[..<rest.firstIndex(of: "\"")!])
+                if path.hasSuffix("/**") { path = String(path.dropLast(3)) + "/{path}" }
+                XCTAssertTrue(spec.contains("\n  \(path):"), "route \(path) (\(file)) is missing from Specs/openapi.yaml")
+            }
+        }
+        let record = try writer().evidence(sha256: SHA256.hash("exhibit C").hex)
+        XCTAssertEqual(try request("POST", "/v1/records", body: record.bytes).status, 201)
+        let code = try XCTUnwrap(demoCodes["notarial-revoked"])
+        let cases = [
+            "GET|/checkpoint|/checkpoint|200", "GET|/v1/log|/v1/log|200",
+            "GET|/v1/proofs/inclusion|/v1/proofs/inclusion?index=0&size=1|200",
+            "GET|/v1/proofs/inclusion|/v1/proofs/inclusion?index=7&size=2|400",
+            "GET|/v1/proofs/consistency|/v1/proofs/consistency?from=1&to=2|200",
+            "GET|/tile/{path}|/tile/0/000.p/1|200", "GET|/tile/{path}|/tile/9/000|404",
+            "GET|/v1/records/{id}|/v1/records/\(record.id)|200", "GET|/v1/records/{id}|/v1/records/zz|400",
+            "GET|/v1/verify/{code}|/v1/verify/\(code.replacingOccurrences(of: "-", with: ""))|200",
+            "GET|/v1/verify/{code}|/v1/verify/N0000|400",
+            "GET|/v1/bundles/{code}|/v1/bundles/\(code.replacingOccurrences(of: "-", with: ""))|200",
+            "GET|/v1/practitioners/{licence}/credit|/v1/practitioners/15101201910000001/credit|200",
+            "GET|/healthz|/healthz|200", "GET|/readyz|/readyz|200",
+        ]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Tools/check_openapi.py").path,
+                             packageRoot.appendingPathComponent("Specs/openapi.yaml").path, base] + cases
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("\(cases.count) passed, 0 failed"), text)
+    }
 }
