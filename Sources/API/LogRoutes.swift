@@ -143,7 +143,8 @@ public enum HTTPServer {
     public static func application(node: LedgerNode, host: String, port: Int,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: NodeRequestContext.self)
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: 5, burst: 20), prefixes: ["/v1/verify/", "/v1/bundles/"]))
+        let limiter = RateLimiter(perSecond: node.config.lookupsPerSecond ?? 5, burst: node.config.lookupBurst ?? 20)
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, prefixes: ["/v1/verify/", "/v1/bundles/"]))
         LogRoutes(node: node).register(on: router)
         RecordRoutes(node: node, codeKey: try? node.directory.loadCodeKey()).register(on: router)
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }

@@ -27,7 +27,7 @@ struct ReceiptBody: Encodable {
     /// The same proof as C2SP tlog-proof text.
     let tlog_proof: String
     let block_height: UInt64
-    /// Block time of the entry (RFC 3339 UTC).
+    /// Block time of the entry (RFC 3339, China Standard Time).
     let logged_at: String
 }
 
@@ -95,7 +95,7 @@ public struct RecordRoutes: Sendable {
             record_id: recordID, leaf_index: index, duplicate: duplicate, leaf: Base64.encode(leaf),
             leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: tip.size,
             checkpoint: note, tlog_proof: tlog.formatted, block_height: block.height,
-            logged_at: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(block.timeMillis) / 1000)))
+            logged_at: RecordWriter.timestamp(Date(timeIntervalSince1970: Double(block.timeMillis) / 1000)))
     }
 
     struct RecordBody: Encodable {

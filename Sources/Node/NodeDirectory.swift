@@ -109,6 +109,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var maxBlockEntries: Int?
     public var maxBlockDelayMillis: Int?
     public var maxQueuedEntries: Int?
+    /// Code lookups (`/v1/verify`, `/v1/bundles`) allowed per client address: sustained rate and burst.
+    public var lookupsPerSecond: Double?
+    public var lookupBurst: Double?
 
     public init(validator: String, listen: String) {
         self.validator = validator

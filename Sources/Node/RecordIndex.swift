@@ -60,6 +60,9 @@ extension RecordSummary {
 public final class RecordIndex: BlockApplier, @unchecked Sendable {
     private let store: LedgerStore
     private let registryState: Mutex<Registry>
+    /// Logged records never change: parsed ones are kept (two generations, bounded).
+    private let parsed = Mutex<(current: [String: LoggedRecord], previous: [String: LoggedRecord])>(([:], [:]))
+    private let parsedCapacity = 16_384
 
     /// Opens the index of `store`; the registry starts from genesis unless a later one was stored.
     public init(store: LedgerStore, genesisRegistry: Registry) throws {
@@ -106,6 +109,22 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
 
     /// A committed record with its leaf index and block time.
     public func logged(_ id: String) throws -> LoggedRecord? {
+        let hit = parsed.withLock { cache -> LoggedRecord? in
+            if let r = cache.current[id] { return r }
+            guard let r = cache.previous[id] else { return nil }
+            cache.current[id] = r
+            return r
+        }
+        if let hit { return hit }
+        guard let loaded = try load(id) else { return nil }
+        parsed.withLock { cache in
+            if cache.current.count >= parsedCapacity / 2 { cache.previous = cache.current; cache.current = [:] }
+            cache.current[id] = loaded
+        }
+        return loaded
+    }
+
+    private func load(_ id: String) throws -> LoggedRecord? {
         guard let summary = summary(id), let leaf = try store.leaf(at: summary.leafIndex),
               let block = try store.block(containingLeaf: summary.leafIndex) else { return nil }
         guard let record = try? Record(bytes: Array(leaf.dropFirst())) else {

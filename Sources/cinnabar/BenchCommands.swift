@@ -1,5 +1,6 @@
 // `cinnabar bench …`: speed figures, each printed beside the machine limit it compares against,
 // measured in the same run (raw SHA-256 rate, RocksDB synced-batch rate, fsync rate).
+import API
 import ArgumentParser
 import CinnabarCrypto
 import Foundation
@@ -9,10 +10,11 @@ import Node
 import Records
 import SignedNote
 import Storage
+import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure speed against this machine's limits.",
-                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchProof.self])
+                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchProof.self, BenchVerify.self])
 }
 
 /// Machine limits measured in-process, so figures are comparable on shared, noisy machines.
@@ -278,5 +280,71 @@ struct BenchIngest: AsyncParsableCommand {
         let elapsed = Date().timeIntervalSince(began)
         let ingest = Double(total) / elapsed
         print("ingest: \(rate(ingest)) records/s (\(total) records in \(String(format: "%.2f", elapsed)) s, \(node.store.tip?.height ?? 0) blocks) = \(String(format: "%.0f", 100 * ingest / (verifyRate * Double(cores))))% of the raw verify rate on \(cores) cores")
+    }
+}
+
+struct BenchVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "GET /v1/verify/{code} requests/s and latency under load (wrk), beside a trivial route on the same server.")
+
+    @Option(help: "Seconds per route.") var seconds = 5
+    @Option(help: "Concurrent connections.") var connections = 64
+
+    func run() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
+            throw CLIError("bench verify drives the server with wrk: apt-get install wrk")
+        }
+        let dir = MachineLimits.temporaryDirectory("verify")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
+        var config = try directory.loadConfig()
+        config.lookupsPerSecond = 1e12  // one client address here: lift the per-client limit for the measurement
+        config.lookupBurst = 1e12
+        try JSONEncoder().encode(config).write(to: URL(fileURLWithPath: directory.configPath))
+        let node = try LedgerNode(directory: directory)
+        defer { node.close() }
+        let demo = try await DemoScenario(node: node).run()
+        guard let code = demo.codes.first(where: { $0.label == "notarial-corrected" })?.code else { throw CLIError("no demo code") }
+        let port = PortBox()
+        let app = HTTPServer.application(node: node, host: "127.0.0.1", port: 0) { bound in port.set(bound) }
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { server.cancel() }
+        let bound = try await port.wait()
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; wrk -t2 -c\(connections) -d\(seconds)s --latency, server and wrk share the cores")
+        for (label, path) in [("trivial route GET /healthz", "/healthz"), ("GET /v1/verify/{code}", "/v1/verify/\(code.value)")] {
+            let result = try runWrk("http://127.0.0.1:\(bound)\(path)")
+            print(String(format: "%@: %@ req/s, p50 %@, p99 %@", label, result.rate, result.p50, result.p99))
+        }
+    }
+
+    func runWrk(_ url: String) throws -> (rate: String, p50: String, p99: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", url]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        func field(_ prefix: String) -> String {
+            text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+                .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
+        }
+        if text.contains("Non-2xx") { throw CLIError("wrk saw error answers from \(url)") }
+        return (field("Requests/sec:"), field("50%"), field("99%"))
+    }
+}
+
+/// The port the server bound, handed from its start callback to the benchmark.
+final class PortBox: Sendable {
+    private let port = Mutex<Int?>(nil)
+    func set(_ p: Int) { port.withLock { $0 = p } }
+    func wait() async throws -> Int {
+        for _ in 0..<500 {
+            if let p = port.withLock({ $0 }) { return p }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw CLIError("the server did not start")
     }
 }

@@ -145,7 +145,9 @@ struct CreditEventCommand: ParsableCommand {
     @OptionGroup var writer: WriterOptions
 
     func run() throws {
-        for (d, o) in [(publicFrom, "--public-from"), (minUntil, "--min-until"), (maxUntil, "--max-until")] { try checkDate(d, o) }
+        try checkDate(publicFrom, "--public-from")
+        try checkDate(minUntil, "--min-until")
+        try checkDate(maxUntil, "--max-until")
         let today = RecordWriter.today()
         var publication: [String: JSONValue] = ["public": .bool(true), "from": .string(publicFrom ?? today)]
         if let minUntil { publication["min_until"] = .string(minUntil) }
