@@ -6,30 +6,14 @@ import Foundation
 import XCTest
 
 final class ClientTests: XCTestCase {
-    var dir: TemporaryDirectory!
-    var server: RunningProcess!
-    var url = ""
-    var ledger = ""
-    var demoCodes: [String: String] = [:]
+    var demo: DemoNode!
+    var dir: TemporaryDirectory { demo.dir }
+    var ledger: String { demo.ledger }
+    var url: String { demo.url }
+    var demoCodes: [String: String] { demo.codes }
 
-    override func setUpWithError() throws {
-        dir = TemporaryDirectory()
-        ledger = dir.path + "/ledger"
-        try expectSuccess(["dev", "init", "--dir", ledger])
-        let demo = try cinnabar(["dev", "demo", "--dir", ledger])
-        for line in demo.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count >= 2, parts[0].count == 19 { demoCodes[String(parts[1])] = String(parts[0]) }
-        }
-        server = try RunningProcess(["node", "--dir", ledger, "--listen", "127.0.0.1:0"])
-        let line = try XCTUnwrap(server.waitForLine(containing: "serving http://"))
-        url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-    }
-
-    override func tearDown() {
-        server?.kill(SIGTERM)
-        dir = nil
-    }
+    override func setUpWithError() throws { demo = try DemoNode() }
+    override func tearDown() { demo = nil }
 
     func testDepositThenVerifyTheFileByItsCode() throws {
         let exhibit = dir.path + "/exhibit.mp4"
@@ -65,8 +49,7 @@ final class ClientTests: XCTestCase {
         let policyText = try cinnabar(["policy", "--dir", ledger])
         XCTAssertEqual(policyText.status, 0)
         try policyText.stdout.write(toFile: policy, atomically: true, encoding: .utf8)
-        server.kill(SIGTERM)  // offline from here on
-        server = nil
+        demo.stop()  // offline from here on
 
         let ok = try cinnabar(["verify", "--bundle", bundle, "--policy", policy])
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)

@@ -117,3 +117,42 @@ final class RunningProcess: @unchecked Sendable {
         done.wait()
     }
 }
+
+/// A live demo ledger: `dev init`, `dev demo` (its printed codes kept by label), and a node
+/// process serving it on a free loopback port.
+final class DemoNode {
+    let dir = TemporaryDirectory()
+    let ledger: String
+    private(set) var server: RunningProcess?
+    let url: String
+    /// Verification codes printed by `dev demo`, by label (e.g. "notarial-revoked").
+    let codes: [String: String]
+
+    init() throws {
+        ledger = dir.path + "/ledger"
+        try expectSuccess(["dev", "init", "--dir", ledger])
+        let demo = try cinnabar(["dev", "demo", "--dir", ledger])
+        XCTAssertEqual(demo.status, 0, demo.stderr)
+        var codes: [String: String] = [:]
+        for line in demo.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, parts[0].count == 19, parts[0].filter({ $0 == "-" }).count == 3 { codes[String(parts[1])] = String(parts[0]) }
+        }
+        self.codes = codes
+        let server = try RunningProcess(["node", "--dir", ledger, "--listen", "127.0.0.1:0"])
+        guard let line = server.waitForLine(containing: "serving http://") else {
+            server.kill()
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "the node did not start"])
+        }
+        self.server = server
+        url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
+
+    /// Stops the node (SIGTERM); the ledger stays on disk until the object goes away.
+    func stop() {
+        server?.kill(SIGTERM)
+        server = nil
+    }
+
+    deinit { stop() }
+}

@@ -13,31 +13,13 @@ import SignedNote
 import XCTest
 
 final class RecordAPITests: XCTestCase {
-    var dir: TemporaryDirectory!
-    var server: RunningProcess!
-    var base = ""
-    var ledger = ""
-    var demoCodes: [String: String] = [:]
+    var demo: DemoNode!
+    var base: String { demo.url }
+    var ledger: String { demo.ledger }
+    var demoCodes: [String: String] { demo.codes }
 
-    override func setUpWithError() throws {
-        dir = TemporaryDirectory()
-        ledger = dir.path + "/ledger"
-        try expectSuccess(["dev", "init", "--dir", ledger])
-        let demo = try cinnabar(["dev", "demo", "--dir", ledger])
-        XCTAssertEqual(demo.status, 0, demo.stderr)
-        for line in demo.stdout.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            if parts.count >= 2, parts[0].count == 19, parts[0].filter({ $0 == "-" }).count == 3 { demoCodes[String(parts[1])] = String(parts[0]) }
-        }
-        server = try RunningProcess(["node", "--dir", ledger, "--listen", "127.0.0.1:0"])
-        let line = try XCTUnwrap(server.waitForLine(containing: "serving http://"), "the node did not start")
-        base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-    }
-
-    override func tearDown() {
-        server?.kill(SIGTERM)
-        dir = nil
-    }
+    override func setUpWithError() throws { demo = try DemoNode() }
+    override func tearDown() { demo = nil }
 
     func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> (status: Int, headers: [String: String], json: [String: Any]) {
         var req = URLRequest(url: URL(string: base + path)!)
