@@ -10,6 +10,7 @@ import Node
 import Records
 import SignedNote
 import Storage
+import Synchronization
 
 /// A receipt as the API returns it: everything needed to check the entry offline.
 struct ReceiptBody: Encodable {
@@ -35,6 +36,9 @@ struct ReceiptBody: Encodable {
 public struct RecordRoutes: Sendable {
     let node: LedgerNode
     let codeKey: CodeKey?
+    /// Citizen answers, reused while the tree size and the date are unchanged (an answer depends
+    /// on nothing else). Two generations, bounded.
+    let answers = AnswerCache(capacity: 8192)
 
     /// `codeKey` lets the node answer code lookups; without it `/v1/verify` answers 503.
     public init(node: LedgerNode, codeKey: CodeKey?) {
@@ -151,6 +155,8 @@ public struct RecordRoutes: Sendable {
         guard let summary = node.records.record(code: code, codeKey: codeKey), let logged = try node.records.logged(summary.recordID) else {
             throw Problem.notFound("NOT_FOUND", "no record carries the code \(code.grouped)")
         }
+        let key = "\(summary.recordID)|\(node.store.size)|\(RecordWriter.today())"
+        if let cached = answers.get(key) { return cachedJSON(cached) }
         let r = logged.record
         let view = try node.records.documentView(r.recordID, today: RecordWriter.today())
         let issuer = node.records.registry.members[r.writerOrg]
@@ -172,7 +178,14 @@ public struct RecordRoutes: Sendable {
             history: history,
             caveat: "Proves that this record was logged unchanged at the time shown and by whom; not the truth of its content.",
             receipt: try receiptBody(recordID: r.recordID, index: logged.leafIndex, duplicate: false))
-        return json(body)
+        let bytes = JSON.encode(body)
+        answers.put(key, bytes)
+        return cachedJSON(bytes)
+    }
+
+    private func cachedJSON(_ bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
@@ -249,5 +262,28 @@ extension RecordRoutes {
                              issuer: e.event.record.writerOrg, public_reason: e.publicReason)
         }
         return json(CreditBody(licence_number: licence, as_of: today, entries: entries))
+    }
+}
+
+/// A bounded two-generation cache of encoded answers.
+final class AnswerCache: Sendable {
+    private let entries = Mutex<(current: [String: [UInt8]], previous: [String: [UInt8]])>(([:], [:]))
+    private let capacity: Int
+    init(capacity: Int) { self.capacity = capacity }
+
+    func get(_ key: String) -> [UInt8]? {
+        entries.withLock { e in
+            if let hit = e.current[key] { return hit }
+            guard let old = e.previous[key] else { return nil }
+            e.current[key] = old
+            return old
+        }
+    }
+
+    func put(_ key: String, _ value: [UInt8]) {
+        entries.withLock { e in
+            if e.current.count >= capacity / 2 { e.previous = e.current; e.current = [:] }
+            e.current[key] = value
+        }
     }
 }
