@@ -155,6 +155,22 @@ public enum HTTPServer {
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
+        // Known paths answer other methods with 405 and an Allow header, not 404.
+        let served: [(String, HTTPRequest.Method)] = [
+            ("/checkpoint", .get), ("/tile/**", .get), ("/v1/proofs/inclusion", .get), ("/v1/proofs/consistency", .get),
+            ("/v1/log", .get), ("/v1/records", .post), ("/v1/records/{id}", .get), ("/v1/verify/{code}", .get),
+            ("/v1/bundles/{code}", .get), ("/v1/practitioners/{licence}/credit", .get), ("/healthz", .get), ("/readyz", .get),
+        ]
+        for (path, allowed) in served {
+            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!] where method != allowed {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var problem = Problem(.methodNotAllowed, code: "method_not_allowed", title: "Method not allowed",
+                                          detail: "\(path) answers \(allowed.rawValue) only")
+                    problem.headers[.allow] = allowed.rawValue
+                    throw problem
+                }
+            }
+        }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cinnabar"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }
