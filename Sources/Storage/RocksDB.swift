@@ -48,7 +48,7 @@ public final class RocksDB: @unchecked Sendable {
 
     /// Opens (creating if needed) the database at `path` with `families` (plus "default").
     /// `incompressible` families hold random bytes (hashes): no compression, 16 KiB blocks.
-    public init(path: String, families: [String], incompressible: Set<String> = [], blockCacheBytes: Int = 512 << 20) throws {
+    public init(path: String, families: [String], incompressible: Set<String> = [], blockCacheBytes: Int = 1 << 30) throws {
         let options = rocksdb_options_create()!
         self.options = options
         rocksdb_options_set_create_if_missing(options, 1)
