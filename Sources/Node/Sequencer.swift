@@ -180,16 +180,6 @@ public final class Sequencer: @unchecked Sendable {
         }
     }
 
-    /// Queues several leaves; each is sequenced on its own (they usually share a block).
-    public func submit(batch leaves: [[UInt8]]) async throws -> [Receipt] {
-        try await withThrowingTaskGroup(of: (Int, Receipt).self) { group in
-            for (i, leaf) in leaves.enumerated() { group.addTask { (i, try await self.submit(leaf)) } }
-            var out = [Receipt?](repeating: nil, count: leaves.count)
-            for try await (i, r) in group { out[i] = r }
-            return out.map { $0! }
-        }
-    }
-
     private func run() {
         while let batch = nextBatch() {
             let entries = batch.map(\.entry)

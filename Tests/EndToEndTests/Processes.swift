@@ -44,6 +44,21 @@ func expectSuccess(_ arguments: [String], file: StaticString = #filePath, line: 
     XCTAssertEqual(result.status, 0, "cinnabar \(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
 }
 
+/// Runs `python3 ARGS` in `directory` and returns its exit status and combined output.
+func python3(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3"] + arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}
+
 /// A temporary directory removed on deinit.
 final class TemporaryDirectory {
     let path: String

@@ -188,17 +188,10 @@ final class RecordAPITests: XCTestCase {
             "GET|/v1/practitioners/{licence}/credit|/v1/practitioners/15101201910000001/credit|200",
             "GET|/healthz|/healthz|200", "GET|/readyz|/readyz|200",
         ]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Tools/check_openapi.py").path,
-                             packageRoot.appendingPathComponent("Specs/openapi.yaml").path, base] + cases
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        let (status, text) = try python3([packageRoot.appendingPathComponent("Tests/Tools/check_openapi.py").path,
+                                          packageRoot.appendingPathComponent("Specs/openapi.yaml").path, base] + cases,
+                                         in: demo.dir.path)
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("\(cases.count) passed, 0 failed"), text)
     }
 
@@ -207,18 +200,12 @@ final class RecordAPITests: XCTestCase {
     /// out: the spec cannot say that an index must be below a size, or that a code's check
     /// character must match, so such requests are rightly refused with 400.
     func testSchemaFuzzingFindsNothing() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "schemathesis.cli", "run", packageRoot.appendingPathComponent("Specs/openapi.yaml").path,
-                             "--url", base, "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-                             "--max-examples", "100", "--seed", "20261129", "--no-color"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        // Run in the test's temporary directory: schemathesis writes its cache beside it.
+        let (status, text) = try python3(["-m", "schemathesis.cli", "run", packageRoot.appendingPathComponent("Specs/openapi.yaml").path,
+                                          "--url", base, "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+                                          "--max-examples", "100", "--seed", "20261129", "--no-color"],
+                                         in: demo.dir.path)
+        XCTAssertEqual(status, 0, text)
         let generated = text.split(separator: "\n").first { $0.contains(" generated, ") && $0.contains(" passed") }
         let count = generated.flatMap { Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? 0
         XCTAssertGreaterThanOrEqual(count, 1000, "too few requests generated: \(generated ?? "none")")
