@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]
 )

@@ -52,6 +52,8 @@ public struct RecordRoutes: Sendable {
         router.get("/v1/verify/{code}") { _, context in try verify(context.parameters.get("code") ?? "") }
         router.get("/v1/bundles/{code}") { _, context in try bundle(context.parameters.get("code") ?? "") }
         router.get("/v1/practitioners/{licence}/credit") { _, context in try credit(context.parameters.get("licence") ?? "") }
+        router.post("/v1/verify") { request, _ in try await verifyFile(request) }
+        registerOrganisationRoutes(on: router)
     }
 
     func submit(_ request: Request) async throws -> Response {

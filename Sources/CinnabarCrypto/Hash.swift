@@ -39,6 +39,27 @@ public struct Hash: Hashable, Sendable, CustomStringConvertible {
         self = h
     }
 
+    /// Creates a hash from 64 hexadecimal digits (either case); nil for anything else.
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 2 * Hash.byteCount else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Hash.byteCount)
+        for i in bytes.indices {
+            guard let hi = Hash.nibble(digits[2 * i]), let lo = Hash.nibble(digits[2 * i + 1]) else { return nil }
+            bytes[i] = hi << 4 | lo
+        }
+        self.init(bytes: bytes)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// Calls `body` with the 32 digest bytes.
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -21,6 +21,9 @@ enum IndexKey {
     }
     static func caseMember(_ caseID: String, _ leaf: UInt64) -> [UInt8] { [UInt8(ascii: "k")] + rawID(caseID) + u64(leaf) }
     static func casePrefix(_ caseID: String) -> [UInt8] { [UInt8(ascii: "k")] + rawID(caseID) }
+    /// A file's SHA-256 (raw 32 bytes) → the record that lists it (a rendition or an exhibit).
+    static func digest(_ sha256: [UInt8], _ leaf: UInt64) -> [UInt8] { [UInt8(ascii: "d")] + sha256 + u64(leaf) }
+    static func digestPrefix(_ sha256: [UInt8]) -> [UInt8] { [UInt8(ascii: "d")] + sha256 }
     static let registry: [UInt8] = Array("m/registry".utf8)
 
     static func u64(_ v: UInt64) -> [UInt8] { var w = BinaryWriter(); w.u64(v); return w.bytes }
@@ -105,6 +108,11 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
     /// Ids of the records of a case, in log order.
     public func records(inCase caseID: String) throws -> [String] {
         try store.indexEntries(prefix: IndexKey.casePrefix(caseID)).map { IndexKey.hexID($0.value) }
+    }
+
+    /// Ids of the records that list a file with this SHA-256 (32 raw bytes), in log order.
+    public func records(withDigest sha256: [UInt8]) throws -> [String] {
+        try store.indexEntries(prefix: IndexKey.digestPrefix(sha256)).map { IndexKey.hexID($0.value) }
     }
 
     /// A committed record with its leaf index and block time.
@@ -232,6 +240,7 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         for ref in record.refs where ref.rel != "case" && ref.rel != "evidence" {
             out.append((IndexKey.history(ref.recordID, leaf), id))
         }
+        for digest in record.fileDigests { out.append((IndexKey.digest(digest, leaf), id)) }
         if let caseID = record.caseRef { out.append((IndexKey.caseMember(caseID, leaf), id)) }
         if record.type == .caseOpened { out.append((IndexKey.caseMember(record.recordID, leaf), id)) }
         if let subject = record.payload["subject"]?["id"]?.string { out.append((IndexKey.subject(subject, leaf), id)) }

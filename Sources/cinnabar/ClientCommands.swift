@@ -12,11 +12,13 @@ import SignedNote
 
 /// A blocking HTTP exchange with a node (the CLI does one request at a time).
 enum NodeClient {
-    static func send(_ method: String, _ url: String, body: [UInt8]? = nil) throws -> (status: Int, body: Data) {
+    static func send(_ method: String, _ url: String, body: [UInt8]? = nil,
+                     headers: [String: String] = [:]) throws -> (status: Int, body: Data) {
         guard let u = URL(string: url) else { throw CLIError("not a URL: \(url)") }
         var request = URLRequest(url: u, timeoutInterval: 30)
         request.httpMethod = method
         if let body { request.httpBody = Data(body); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: Result<(Int, Data), Error> = .failure(CLIError("no response from \(url)"))
         URLSession.shared.dataTask(with: request) { data, response, error in
@@ -82,8 +84,8 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Look up a code on a node (optionally matching a file), or check an offline proof bundle with no network.",
-        discussion: "cinnabar verify CODE --node URL [--file FILE]\ncinnabar verify --bundle FILE --policy FILE [--today YYYY-MM-DD]")
-    @Argument(help: "A verification code, as printed (spaces, hyphens, lower case are fine).") var code: String?
+        discussion: "cinnabar verify CODE --node URL [--file FILE]\ncinnabar verify --file FILE --node URL\ncinnabar verify --bundle FILE --policy FILE [--today YYYY-MM-DD]")
+    @Argument(help: "A verification code, as printed (spaces, hyphens, lower case are fine); without it, --file is looked up by its digest.") var code: String?
     @Option(help: "The node URL.") var node: String?
     @Option(help: "A file to compare with the recorded digests.") var file: String?
     @Option(help: "An offline proof bundle (from `cinnabar bundle`).") var bundle: String?
@@ -93,7 +95,8 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         if let bundle { return try verifyBundle(bundle) }
-        guard let code, let node else { throw CLIError("give CODE and --node URL, or --bundle FILE --policy FILE") }
+        if code == nil, let file, let node { return try lookUpFile(file, node: node) }
+        guard let code, let node else { throw CLIError("give CODE and --node URL, --file FILE and --node URL, or --bundle FILE --policy FILE") }
         let parsed: VerificationCode
         do { parsed = try VerificationCode(parsing: code) } catch { throw CLIError("\(error)") }
         let answer = try NodeClient.send("GET", "\(normalisedNode(node))/v1/verify/\(parsed.value)")
@@ -107,14 +110,46 @@ struct VerifyCommand: ParsableCommand {
             say("  history: \(event["date"] as? String ?? "") \(event["type"] as? String ?? "") \(event["decision_number"] as? String ?? "")")
         }
         if let file {
-            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-            let digest = SHA256.hash(Array(data)).hex
-            guard (body["sha256"] as? [String] ?? []).contains(digest) else {
-                throw CLIError("\(file) does not match: its SHA-256 \(digest) is not recorded for \(parsed.grouped)")
+            let digest = try fileDigest(file)
+            let check = try NodeClient.json(try NodeClient.send(
+                "POST", "\(normalisedNode(node))/v1/verify", body: Array("{\"code\":\"\(parsed.value)\",\"sha256\":\"\(digest)\"}".utf8)))
+            let matches = check["matches"] as? [[String: Any]] ?? []
+            guard let match = matches.first(where: { $0["current"] as? Bool ?? true }) else {
+                if matches.isEmpty { throw CLIError("\(file) does not match: its SHA-256 \(digest) is not recorded for \(parsed.grouped)") }
+                throw CLIError("\(file) does not match the current version: it is an earlier rendition of \(parsed.grouped), replaced by a correction")
             }
-            say("  file: \(file) matches the recorded SHA-256")
+            say("  file: \(file) matches the recorded SHA-256: \(describe(match))")
         }
         if let caveat = body["caveat"] as? String { say("  note: \(caveat)") }
+    }
+
+    /// `verify --file FILE --node URL`: which documents or deposits list this file.
+    func lookUpFile(_ file: String, node: String) throws {
+        let digest = try fileDigest(file)
+        let answer = try NodeClient.send("POST", "\(normalisedNode(node))/v1/verify", body: Array("{\"sha256\":\"\(digest)\"}".utf8))
+        let body = try NodeClient.json(answer)
+        if json { NodeClient.printJSON(answer.body); return }
+        let matches = body["matches"] as? [[String: Any]] ?? []
+        guard !matches.isEmpty else { throw CLIError("no document or deposit on this ledger lists \(file) (SHA-256 \(digest))") }
+        say("\(file) (SHA-256 \(digest)):")
+        for match in matches {
+            say("  \(match["result"] as? String ?? "?")  \(match["document_type"] as? String ?? match["kind"] as? String ?? "")  \(match["document_number"] as? String ?? "")  \(describe(match))")
+        }
+    }
+
+    func fileDigest(_ file: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+        return SHA256.hash(Array(data)).hex
+    }
+
+    func describe(_ match: [String: Any]) -> String {
+        var out = "record \(match["record_id"] as? String ?? "?")"
+        if let r = match["rendition"] as? [String: Any] {
+            out += ", rendition \(r["role"] as? String ?? "?") \(r["format"] as? String ?? "") \(r["lang"] as? String ?? "")"
+        }
+        if match["current"] as? Bool == false { out += " (replaced by a later correction)" }
+        out += ", issued by \(match["issuer_name"] as? String ?? match["issuer"] as? String ?? "?")"
+        return out
     }
 
     func verifyBundle(_ path: String) throws {

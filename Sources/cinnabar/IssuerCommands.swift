@@ -126,8 +126,8 @@ struct Revoke: ParsableCommand {
 }
 
 struct Credit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record practitioner credit events and annul them.",
-                                                    subcommands: [CreditEventCommand.self, CreditAnnulCommand.self])
+    static let configuration = CommandConfiguration(abstract: "Record practitioner credit events, amend or annul them, and record objections.",
+                                                    subcommands: [CreditEventCommand.self, CreditAmendCommand.self, CreditAnnulCommand.self, CreditObjectionCommand.self])
 }
 
 struct CreditEventCommand: ParsableCommand {

@@ -136,4 +136,68 @@ final class ClientTests: XCTestCase {
         let profile = try String(contentsOf: URL(string: url + "/v1/practitioners/15101201910000001/credit")!, encoding: .utf8)
         XCTAssertTrue(profile.contains(id), profile)
     }
+
+    func testANewerCertificateSupersedesTheOldOne() throws {
+        let notary = ["--as", ledger + "/orgs/notary.key", "--node", url]
+        var codes: [String] = []
+        for (n, text) in [(98, "licence, 2025 edition"), (97, "licence, 2026 edition")] {
+            let issued = try cinnabar(["issue", try file("doc\(n).pdf", text), "--type", "notarial_certificate", "--number", "(2026)川成证字第\(n)号",
+                                       "--holder-name", "赵六", "--holder-id", "510104199901012222", "--code-key", ledger + "/codes.key"] + notary)
+            XCTAssertEqual(issued.status, 0, issued.stderr)
+            codes.append(try XCTUnwrap(value(after: "code", in: issued.stdout)))
+        }
+        let byCourt = try cinnabar(["supersede", codes[0], codes[1], "--relation", "renewed", "--as", ledger + "/orgs/court.key", "--node", url])
+        XCTAssertEqual(byCourt.status, 1, "only the issuer supersedes its documents")
+        try expectSuccess(["supersede", codes[0], codes[1], "--relation", "renewed"] + notary)
+        XCTAssertTrue(try cinnabar(["verify", codes[0], "--node", url]).stdout.contains(": SUPERSEDED"))
+        XCTAssertTrue(try cinnabar(["verify", codes[1], "--node", url]).stdout.contains(": VALID"))
+    }
+
+    func testCreditAmendmentsAndObjections() throws {
+        let bureau = ["--as", ledger + "/orgs/bureau.key", "--node", url]
+        let event = try cinnabar(["credit", "event", "--subject", "15101201910000001", "--profession", "lawyer", "--class", "admin_penalty",
+                                  "--measure", "fine", "--basis", "律师法第49条", "--decision", "川司罚(2026)8号"] + bureau)
+        XCTAssertEqual(event.status, 0, event.stderr)
+        let id = try XCTUnwrap(event.stdout.components(separatedBy: ": record ").dropFirst().first?.split(separator: " ").first.map(String.init))
+        try expectSuccess(["credit", "amend", id, "--reason", "clerical", "--measure", "warning"] + bureau)
+        try expectSuccess(["credit", "objection", "file", id, "--ref", "异议(2026)3号"] + bureau)
+        try expectSuccess(["credit", "objection", "resolve", id, "--ref", "异议(2026)3号", "--outcome", "rejected"] + bureau)
+        let wrongOutcome = try cinnabar(["credit", "objection", "resolve", id, "--ref", "x", "--outcome", "maybe"] + bureau)
+        XCTAssertEqual(wrongOutcome.status, 1)
+        XCTAssertEqual(wrongOutcome.stderr.split(separator: "\n").count, 1, wrongOutcome.stderr)
+        let profile = try httpRequest("GET", url + "/v1/practitioners/15101201910000001/credit")
+        XCTAssertEqual(profile.status, 200)
+        let text = String(describing: profile.json)
+        XCTAssertTrue(text.contains("warning"), "the amended measure is shown: \(text)")
+    }
+
+    func testABulkImportShowsProgressAndResumesWithoutDuplicates() throws {
+        var csv = "path,label,media_type\n"
+        for i in 1...40 { csv += "\(try file("exhibit\(i).bin", "exhibit number \(i)")),\"photo \(i), front\",image/jpeg\n" }
+        let input = dir.path + "/deposits.csv"
+        try csv.write(toFile: input, atomically: true, encoding: .utf8)
+        let results = dir.path + "/results.csv"
+        let args = ["import", input, "--as", ledger + "/orgs/notary.key", "--code-key", ledger + "/codes.key", "--node", url, "--out", results]
+        let first = try cinnabar(args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("40/40 (100%)"), first.stderr)
+        let rows = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(rows.count, 40)
+        XCTAssertTrue(rows.allSatisfy { $0.hasSuffix(",ok") }, "\(rows)")
+        XCTAssertTrue(rows.contains { $0.contains("\"photo 7, front\"") }, "labels with commas are quoted")
+
+        let again = try cinnabar(args)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("skipping 40 rows"), again.stderr)
+        XCTAssertEqual(try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n").count, 41, "nothing deposited twice")
+
+        let found = try cinnabar(["verify", "--file", dir.path + "/exhibit7.bin", "--node", url])
+        XCTAssertEqual(found.status, 0, found.stderr)
+        XCTAssertTrue(found.stdout.contains("EVIDENCE_DEPOSITED"), found.stdout)
+
+        try "sha256,size_bytes\nnot-a-digest,5\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let bad = try cinnabar(args)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("row 1: sha256 must be 64 hex digits"), bad.stderr)
+    }
 }

@@ -1,5 +1,8 @@
 // Running the real `cinnabar` binary as a child process, as users and operators do.
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 
 /// The built `cinnabar` executable, next to the test bundle in the build folder.
@@ -57,6 +60,30 @@ func python3(_ arguments: [String], in directory: String) throws -> (status: Int
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, text)
+}
+
+/// One HTTP exchange with a live node: status, lower-cased headers, and the body as a JSON object
+/// (empty if it is not one).
+func httpRequest(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws
+    -> (status: Int, headers: [String: String], json: [String: Any]) {
+    var req = URLRequest(url: URL(string: url)!)
+    req.httpMethod = method
+    if let body { req.httpBody = Data(body) }
+    for (name, value) in headers { req.setValue(value, forHTTPHeaderField: name) }
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: (Int, [String: String], Data)?
+    URLSession.shared.dataTask(with: req) { data, response, _ in
+        if let http = response as? HTTPURLResponse {
+            var headers: [String: String] = [:]
+            for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
+            result = (http.statusCode, headers, data ?? Data())
+        }
+        semaphore.signal()
+    }.resume()
+    semaphore.wait()
+    let (status, responseHeaders, data) = try XCTUnwrap(result, "\(method) \(url) got no response")
+    let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    return (status, responseHeaders, json)
 }
 
 /// A temporary directory removed on deinit.

@@ -1,6 +1,7 @@
 // The record API over a real socket: a signed record in, a receipt out that verifies offline
 // (leaf, inclusion proof, signed checkpoint, C2SP tlog-proof under a tlog-policy); duplicates,
 // refusals, record reads, citizen code lookups and their rate limit.
+import API
 import CinnabarCrypto
 import Foundation
 #if canImport(FoundationNetworking)
@@ -22,23 +23,7 @@ final class RecordAPITests: XCTestCase {
     override func tearDown() { demo = nil }
 
     func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> (status: Int, headers: [String: String], json: [String: Any]) {
-        var req = URLRequest(url: URL(string: base + path)!)
-        req.httpMethod = method
-        if let body { req.httpBody = Data(body) }
-        let semaphore = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: (Int, [String: String], Data)?
-        URLSession.shared.dataTask(with: req) { data, response, _ in
-            if let http = response as? HTTPURLResponse {
-                var headers: [String: String] = [:]
-                for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
-                result = (http.statusCode, headers, data ?? Data())
-            }
-            semaphore.signal()
-        }.resume()
-        semaphore.wait()
-        let (status, headers, data) = try XCTUnwrap(result, "\(method) \(path) got no response")
-        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        return (status, headers, json)
+        try httpRequest(method, base + path, body: body)
     }
 
     func writer() throws -> RecordWriter {
@@ -172,9 +157,18 @@ final class RecordAPITests: XCTestCase {
                 XCTAssertTrue(spec.contains("\n  \(path):"), "route \(path) (\(file)) is missing from Specs/openapi.yaml")
             }
         }
-        let record = try writer().evidence(sha256: SHA256.hash("exhibit C").hex)
-        XCTAssertEqual(try request("POST", "/v1/records", body: record.bytes).status, 201)
+        let exhibit = SHA256.hash("exhibit C").hex
+        let evidence = try writer().evidence(sha256: exhibit)
+        let record = (id: evidence.id, digest: exhibit)
+        XCTAssertEqual(try request("POST", "/v1/records", body: evidence.bytes).status, 201)
         let code = try XCTUnwrap(demoCodes["notarial-revoked"])
+        func signedHeaders(_ target: String) throws -> String {
+            let signer = try NodeDirectory(ledger).loadOrganisationKey("court").signer()
+            let h = MessageSignature.headers(method: "GET", target: target, created: Int64(Date().timeIntervalSince1970),
+                                             keyID: signer.verificationMethod, key: signer.key)
+            let object = ["Signature-Input": h.signatureInput, "Signature": h.signature]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
         let cases = [
             "GET|/checkpoint|/checkpoint|200", "GET|/v1/log|/v1/log|200",
             "GET|/v1/proofs/inclusion|/v1/proofs/inclusion?index=0&size=1|200",
@@ -187,6 +181,12 @@ final class RecordAPITests: XCTestCase {
             "GET|/v1/bundles/{code}|/v1/bundles/\(code.replacingOccurrences(of: "-", with: ""))|200",
             "GET|/v1/practitioners/{licence}/credit|/v1/practitioners/15101201910000001/credit|200",
             "GET|/healthz|/healthz|200", "GET|/readyz|/readyz|200",
+            "POST|/v1/verify|/v1/verify|200|{\"Content-Type\": \"application/json\"}|{\"sha256\": \"\(record.digest)\"}",
+            "POST|/v1/verify|/v1/verify?code=\(code)|200|{\"Content-Type\": \"application/octet-stream\"}|some file",
+            "POST|/v1/verify|/v1/verify|400|{\"Content-Type\": \"application/json\"}|{}",
+            "GET|/v1/history/{code}|/v1/history/\(code)|401",
+            "GET|/v1/history/{code}|/v1/history/\(code)|200|\(try signedHeaders("/v1/history/\(code)"))",
+            "GET|/v1/cases/{code}|/v1/cases/\(try XCTUnwrap(demoCodes["case"]))|200|\(try signedHeaders("/v1/cases/\(try XCTUnwrap(demoCodes["case"]))"))",
         ]
         let (status, text) = try python3([packageRoot.appendingPathComponent("Tests/Tools/check_openapi.py").path,
                                           packageRoot.appendingPathComponent("Specs/openapi.yaml").path, base] + cases,

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Check a live Cinnabar node against Specs/openapi.yaml.
 
-Usage: check_openapi.py SPEC BASE_URL METHOD:PATH_TEMPLATE:URL_PATH:STATUS ...
-Validates the spec itself, then for each case fetches BASE_URL+URL_PATH, checks the status, the
+Usage: check_openapi.py SPEC BASE_URL 'METHOD|PATH_TEMPLATE|URL_PATH|STATUS[|HEADERS_JSON|BODY]' ...
+Validates the spec itself, then for each case requests BASE_URL+URL_PATH (with the extra headers
+and body when given), checks the status, the
 content type and (for JSON answers) the body against the response schema the spec gives for that
 path template and status. Prints one line per failure and 'N passed, M failed'.
 """
@@ -23,8 +24,10 @@ def main() -> int:
     validate(spec)
     passed = failed = 0
     for case in cases:
-        method, template, path, status = case.split("|")
-        request = urllib.request.Request(base + path, method=method)
+        method, template, path, status, *extra = case.split("|", 5)
+        headers = json.loads(extra[0]) if extra else {}
+        data = extra[1].encode() if len(extra) > 1 else None
+        request = urllib.request.Request(base + path, method=method, headers=headers, data=data)
         try:
             with urllib.request.urlopen(request) as r:
                 got, ctype, body = r.status, r.headers.get("Content-Type", ""), r.read()

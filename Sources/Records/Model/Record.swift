@@ -70,6 +70,21 @@ public struct Record: Sendable {
     /// A string member of the payload.
     public func string(_ key: String) -> String? { payload[key]?.string }
 
+    /// The SHA-256 digests (raw 32 bytes) of the files this record lists: a document's renditions
+    /// (as issued or as corrected), or an exhibit's content digests.
+    public var fileDigests: [[UInt8]] {
+        let hex: [String]
+        switch type {
+        case .documentIssued, .documentCorrected:
+            hex = (payload["renditions"]?.array ?? []).compactMap { $0["sha256"]?.string }
+        case .evidenceDeposited:
+            hex = (payload["content_digests"]?.array ?? []).filter { $0["alg"]?.string == "sha256" }.compactMap { $0["value"]?.string }
+        default:
+            hex = []
+        }
+        return hex.compactMap { Hash(hex: $0).map { Array($0.bytes) } }
+    }
+
     /// Parses leaf body bytes: size, strict JSON, canonical form, schema, ref rules.
     public init(bytes: [UInt8]) throws(RecordError) {
         guard bytes.count <= Record.maxBytes else { throw .tooLarge(bytes: bytes.count) }
