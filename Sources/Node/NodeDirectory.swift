@@ -229,19 +229,42 @@ public final class LedgerNode: Sendable {
     /// Admits a signed record (canonical JSON bytes, without the leaf tag) and returns once it is
     /// durable. The same record submitted again gets the original's leaf index (`duplicate`).
     public func submit(record bytes: [UInt8]) async throws -> Receipt {
+        try await submitRecord(bytes).receipt
+    }
+
+    /// Admits a record, sequences it and returns once its block is durable, with the record's id.
+    public func submitRecord(_ bytes: [UInt8]) async throws -> (receipt: Receipt, recordID: String) {
+        switch try admit(record: bytes) {
+        case let .duplicate(receipt, recordID): return (receipt, recordID)
+        case let .admitted(record, leaf): return (try await sequence(record, leaf: leaf), record.recordID)
+        }
+    }
+
+    /// What admission made of a record: new and acceptable, or already logged.
+    public enum Admitted: Sendable {
+        case admitted(Record, leaf: [UInt8])
+        case duplicate(Receipt, recordID: String)
+    }
+
+    /// Checks a record against the committed state (size, signature, schema, permission).
+    public func admit(record bytes: [UInt8]) throws -> Admitted {
         let leaf = [LeafTag.record.rawValue] + bytes
         guard leaf.count <= LeafLimits.maxBytes else { throw SubmitError.rejected(.tooLarge(bytes: leaf.count)) }
-        let record: Record
-        do { record = try records.admit(leaf: leaf) } catch {
+        do { return .admitted(try records.admit(leaf: leaf), leaf: leaf) } catch {
             // A duplicate of a logged record is not an error: answer with the original receipt.
             if let parsed = try? Record(bytes: bytes), let original = records.summary(parsed.recordID), let tip = store.tip,
                let note = try store.checkpoint(height: tip.height) {
-                return Receipt(index: original.leafIndex, duplicate: true, height: tip.height, size: tip.size, root: tip.root, signedCheckpoint: note)
+                return .duplicate(Receipt(index: original.leafIndex, duplicate: true, height: tip.height, size: tip.size, root: tip.root,
+                                          timeMillis: tip.timeMillis, signedCheckpoint: note), recordID: parsed.recordID)
             }
             throw SubmitError.refused(code: error.code, reason: error.description)
         }
-        // Duplicates of logged records are answered by the sequencer's plan (one lookup per record).
-        return try await sequencer.submit(Entry(leaf: leaf, context: record))
+    }
+
+    /// Sequences an admitted record; returns once its block is durable. Duplicates of logged
+    /// records are answered by the sequencer's plan (one lookup per record).
+    public func sequence(_ record: Record, leaf: [UInt8]) async throws -> Receipt {
+        try await sequencer.submit(Entry(leaf: leaf, context: record))
     }
 
     /// Stops sequencing (committing what is queued) and closes the store. Call before exiting.

@@ -21,8 +21,20 @@ public struct Receipt: Sendable, Equatable {
     public let height: UInt64
     public let size: UInt64
     public let root: Hash
+    /// Block time of that block, Unix milliseconds (for a new entry: its own block's time).
+    public let timeMillis: UInt64
     /// The checkpoint of `size`, signed by the validator (C2SP signed note text).
     public let signedCheckpoint: String
+
+    public init(index: UInt64, duplicate: Bool, height: UInt64, size: UInt64, root: Hash, timeMillis: UInt64, signedCheckpoint: String) {
+        self.index = index
+        self.duplicate = duplicate
+        self.height = height
+        self.size = size
+        self.root = root
+        self.timeMillis = timeMillis
+        self.signedCheckpoint = signedCheckpoint
+    }
 }
 
 /// One queued entry: its leaf bytes and what admission learned about it (e.g. the parsed record).
@@ -216,7 +228,7 @@ public final class Sequencer: @unchecked Sendable {
                     if case .duplicate = plan.outcomes[k] { duplicate = true }
                     pending.continuation.resume(returning: Receipt(
                         index: indices[k]!, duplicate: duplicate, height: record.height, size: record.size,
-                        root: record.root, signedCheckpoint: builder.lastSignedCheckpoint))
+                        root: record.root, timeMillis: record.timeMillis, signedCheckpoint: builder.lastSignedCheckpoint))
                 }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: SubmitError.storageFailed("\(error)")) }

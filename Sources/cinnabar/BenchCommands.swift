@@ -14,11 +14,24 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure speed against this machine's limits.",
-                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchProof.self, BenchVerify.self])
+                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchWrite.self, BenchProof.self, BenchVerify.self])
 }
 
 /// Machine limits measured in-process, so figures are comparable on shared, noisy machines.
 enum MachineLimits {
+    /// Ed25519 signature verifications per second on one core (libsodium).
+    static func ed25519VerifiesPerSecond(seconds: Double = 1) -> Double {
+        let key = Ed25519PrivateKey.generate()
+        let message = secureRandomBytes(count: 64)
+        let signature = key.signature(for: message)
+        var verified = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            for _ in 0..<200 { if key.publicKey.isValidSignature(signature, for: message) { verified += 1 } }
+        }
+        return Double(verified) / Date().timeIntervalSince(start)
+    }
+
     /// RFC 6962 interior-node hashes (65-byte SHA-256 inputs) per second, one core.
     static func sha256NodesPerSecond(seconds: Double = 1) -> Double {
         var h = Hash.zero
@@ -228,37 +241,44 @@ struct BenchIngest: AsyncParsableCommand {
 
     func run() async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let key = Ed25519PrivateKey.generate()
-        let message = secureRandomBytes(count: 64)
-        let signature = key.signature(for: message)
-        var verified = 0
-        let start = Date()
-        while Date().timeIntervalSince(start) < 1 {
-            for _ in 0..<200 { if key.publicKey.isValidSignature(signature, for: message) { verified += 1 } }
-        }
-        let verifyRate = Double(verified) / Date().timeIntervalSince(start)
+        let verifyRate = MachineLimits.ed25519VerifiesPerSecond()
         print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
-
-        let dir = MachineLimits.temporaryDirectory("ingest")
+        let (directory, dir) = try BenchIngest.freshLedger("ingest")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
+        let records = try await BenchIngest.signedEvidence(count: count, directory: directory)
+        print("signed \(records.count) EVIDENCE_DEPOSITED records (\(records.map(\.count).reduce(0, +) / records.count) bytes each)")
+        let node = try LedgerNode(directory: directory)
+        defer { node.close() }
+        let ingest = try await BenchIngest.ingest(records, into: node, concurrency: concurrency, progress: true)
+        print("ingest: \(rate(ingest)) records/s (\(count) records, \(node.store.tip?.height ?? 0) blocks) = \(String(format: "%.0f", 100 * ingest / (verifyRate * Double(cores))))% of the raw verify rate on \(cores) cores")
+    }
+
+    /// A new one-validator ledger in a temporary directory.
+    static func freshLedger(_ tag: String) throws -> (NodeDirectory, String) {
+        let dir = MachineLimits.temporaryDirectory(tag)
+        return (try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0"), dir)
+    }
+
+    /// `count` distinct signed evidence records by the demo notary office, signed on all cores
+    /// (not timed: signing is the writer's cost, not the node's).
+    static func signedEvidence(count total: Int, directory: NodeDirectory, salt: String = "bench") async throws -> [[UInt8]] {
         let writer = try RecordWriter(key: try directory.loadOrganisationKey("notary"), codeKey: try directory.loadCodeKey())
-        // Sign every record first, on all cores (not timed: signing is the writer's cost, not the node's).
-        let total = count, workers = cores
-        let records: [[UInt8]] = try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        return try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
             for w in 0..<workers {
                 group.addTask {
                     stride(from: w, to: total, by: workers).map { i in
-                        writer.evidence(sha256: SHA256.hash(Array("bench-\(i)".utf8)).hex).bytes
+                        writer.evidence(sha256: SHA256.hash(Array("\(salt)-\(i)".utf8)).hex).bytes
                     }
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        print("signed \(records.count) EVIDENCE_DEPOSITED records (\(records.map(\.count).reduce(0, +) / records.count) bytes each)")
+    }
 
-        let node = try LedgerNode(directory: directory)
-        defer { node.close() }
+    /// Submits every record in-process with `concurrency` submitters; returns records/s.
+    static func ingest(_ records: [[UInt8]], into node: LedgerNode, concurrency: Int, progress: Bool) async throws -> Double {
+        let total = records.count
         let counter = Counter()
         let began = Date()
         let every = max(total / 5, 1)
@@ -268,8 +288,10 @@ struct BenchIngest: AsyncParsableCommand {
                     var i = worker
                     while i < total {
                         _ = try await node.submit(record: records[i])
-                        counter.tick(every: every) { done, window in
-                            print("  \(done) committed: \(rate(Double(every) / window))/s over the last \(every)")
+                        if progress {
+                            counter.tick(every: every) { done, window in
+                                print("  \(done) committed: \(rate(Double(every) / window))/s over the last \(every)")
+                            }
                         }
                         i += concurrency
                     }
@@ -277,9 +299,7 @@ struct BenchIngest: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let elapsed = Date().timeIntervalSince(began)
-        let ingest = Double(total) / elapsed
-        print("ingest: \(rate(ingest)) records/s (\(total) records in \(String(format: "%.2f", elapsed)) s, \(node.store.tip?.height ?? 0) blocks) = \(String(format: "%.0f", 100 * ingest / (verifyRate * Double(cores))))% of the raw verify rate on \(cores) cores")
+        return Double(total) / Date().timeIntervalSince(began)
     }
 }
 

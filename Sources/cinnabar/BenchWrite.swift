@@ -1,0 +1,118 @@
+// `cinnabar bench write`: POST /v1/records end to end — HTTP parsing, admission, sequencing, the
+// durable block and the receipt — driven by wrk over loopback, beside in-process ingest of the
+// same kind of records in the same run (the issue's goal: HTTP at least 70% of in-process).
+import API
+import ArgumentParser
+import Foundation
+import Node
+
+struct BenchWrite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "write",
+        abstract: "POST /v1/records records/s under load (wrk), each answered with its receipt, beside in-process ingest.")
+
+    @Option(help: "Seconds of HTTP load.") var seconds = 8
+    @Option(help: "Concurrent connections.") var connections = 256
+    @Option(help: "Records for the in-process comparison.") var count = 60_000
+    @Option(help: "The node's block linger (ms), as node.json's max_block_delay_millis.") var lingerMillis: Int?
+    @Flag(help: "Post with ?wait=false (202, no receipt): admission and HTTP without the receipt.") var noWait = false
+
+    func run() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
+            throw CLIError("bench write drives the server with wrk: apt-get install wrk")
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let verifyRate = MachineLimits.ed25519VerifiesPerSecond()
+        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
+
+        // In-process ingest, as `bench ingest` measures it.
+        let (inProcessDirectory, inProcessDir) = try BenchIngest.freshLedger("write-ingest")
+        defer { try? FileManager.default.removeItem(atPath: inProcessDir) }
+        let inProcess: Double
+        do {
+            let records = try await BenchIngest.signedEvidence(count: count, directory: inProcessDirectory)
+            let node = try LedgerNode(directory: inProcessDirectory)
+            defer { node.close() }
+            inProcess = try await BenchIngest.ingest(records, into: node, concurrency: 512, progress: false)
+        }
+        print("in-process ingest: \(rate(inProcess)) records/s (\(count) records)")
+
+        // HTTP: enough distinct records that wrk never runs out (a repeat would be a cheap duplicate).
+        let (directory, dir) = try BenchIngest.freshLedger("write")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        if let lingerMillis {
+            var config = try directory.loadConfig()
+            config.maxBlockDelayMillis = lingerMillis
+            try JSONEncoder().encode(config).write(to: URL(fileURLWithPath: directory.configPath))
+        }
+        let pool = Int(inProcess * Double(seconds) * 1.5) + 10_000
+        let records = try await BenchIngest.signedEvidence(count: pool, directory: directory, salt: "http")
+        let bodies = dir + "/records.txt"
+        var text = [UInt8]()
+        text.reserveCapacity(records.reduce(0) { $0 + $1.count + 1 })
+        for r in records { text += r; text.append(0x0A) }  // canonical JSON never holds a raw newline
+        try Data(text).write(to: URL(fileURLWithPath: bodies))
+        let script = dir + "/post.lua"
+        try BenchWrite.lua.write(toFile: script, atomically: true, encoding: .utf8)
+
+        let node = try LedgerNode(directory: directory)
+        defer { node.close() }
+        let port = PortBox()
+        let app = HTTPServer.application(node: node, host: "127.0.0.1", port: 0) { bound in port.set(bound) }
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { server.cancel() }
+        let bound = try await port.wait()
+        let sizeBefore = node.store.size, heightBefore = node.store.tip?.height ?? 0
+
+        print("wrk -t2 -c\(connections) -d\(seconds)s --latency, \(pool) distinct signed records; server and wrk share the \(cores) cores")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script,
+                             "http://127.0.0.1:\(bound)/v1/records\(noWait ? "?wait=false" : "")", "--", bodies, "2"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(noWait ? 3000 : 200))  // let the last acknowledged block land
+        if report.contains("Non-2xx") { throw CLIError("wrk saw refused writes:\n\(report)") }
+        func field(_ prefix: String) -> String {
+            report.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+                .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
+        }
+        // Count what the ledger holds, not what wrk saw: each record is one leaf, each block one trailer.
+        let blocks = (node.store.tip?.height ?? 0) - heightBefore
+        let committed = Double(node.store.size - sizeBefore - blocks)
+        let http = committed / Double(seconds)
+        print(String(format: "POST /v1/records: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@",
+                     rate(http), committed, blocks, field("50%"), field("99%")))
+        print(String(format: "HTTP write = %.0f%% of in-process ingest (goal ≥ 70%%); in-process = %.0f%% of the raw verify rate on %d cores",
+                     100 * http / inProcess, 100 * inProcess / (verifyRate * Double(cores)), cores))
+    }
+
+    /// wrk script: thread k of n posts lines k, k+n, … of the bodies file, never the same twice
+    /// unless the pool runs out.
+    static let lua = """
+        local threadCount = 0
+        function setup(thread)
+          thread:set("threadIndex", threadCount)
+          threadCount = threadCount + 1
+        end
+        function init(args)
+          local path, n = args[1], tonumber(args[2])
+          bodies = {}
+          local i = 0
+          for line in io.lines(path) do
+            if i % n == threadIndex then bodies[#bodies + 1] = line end
+            i = i + 1
+          end
+          next = 0
+          headers = { ["Content-Type"] = "application/json" }
+          path = wrk.path
+        end
+        function request()
+          next = next % #bodies + 1
+          return wrk.format("POST", path, headers, bodies[next])
+        end
+        """
+}
