@@ -235,6 +235,17 @@ public enum DataIntegrity {
         }
     }
 
+    /// Verifies one proof over an unsecured document already in canonical form (its bytes
+    /// without the `proof` member). Only for proofs without their own `@context`.
+    public static func verify(unsecuredCanonical unsecured: [UInt8], proof: DataIntegrityProof, publicKey: Ed25519PublicKey) throws(DataIntegrityError) {
+        precondition(proof.context == nil, "a proof with an @context substitutes the document's: use verify(document:)")
+        let signature = try proof.signatureBytes()
+        let hashData = hashData(proofConfig: CanonicalJSON.serialize(.object(proof.options)), document: unsecured)
+        guard publicKey.isValidSignature(signature, for: hashData) else {
+            throw DataIntegrityError(.signatureInvalid, "the signature of \(proof.verificationMethod) does not verify")
+        }
+    }
+
     /// vc-di-eddsa v1.0 §3.3.4: SHA-256(canonical proof configuration) ‖ SHA-256(canonical document).
     static func hashData(proofConfig: [UInt8], document: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

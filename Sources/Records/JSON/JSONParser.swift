@@ -60,6 +60,45 @@ public enum JSONParser {
             return try reader.document()
         }
     }
+
+    /// A parsed text, with what the parser saw of its form along the way.
+    public struct Parsed: Sendable {
+        public let value: JSONValue
+        /// True iff the text is exactly `CanonicalJSON.serialize(value)` (RFC 8785): established
+        /// while parsing, without serialising. Texts with non-integer numbers are checked by
+        /// serialising (the parser does not reimplement ECMAScript number formatting).
+        public let isCanonical: Bool
+        /// Byte ranges of the top-level object's members: the first from its name, the others
+        /// from the comma before them, each to the end of its value.
+        public let topLevelMembers: [String: Range<Int>]
+
+        /// `bytes` (the text this was parsed from) without the top-level member `key`, and
+        /// without the comma that separated it; nil if there is no such member.
+        public func removingMember(_ key: String, from bytes: [UInt8]) -> [UInt8]? {
+            guard let range = topLevelMembers[key] else { return nil }
+            var end = range.upperBound
+            // The first member owns no comma before it: take the one after it, if any.
+            if bytes[range.lowerBound] != UInt8(ascii: ","), end < bytes.count, bytes[end] == UInt8(ascii: ",") { end += 1 }
+            return Array(bytes[..<range.lowerBound] + bytes[end...])
+        }
+    }
+
+    /// Parses like `parse`, and reports whether the text is canonical and where its top-level
+    /// members are: record admission uses both instead of serialising the record twice.
+    public static func parseReportingForm(_ bytes: [UInt8], maxBytes: Int, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> Parsed {
+        precondition(maxBytes >= 0 && maxDepth >= 0, "limits are non-negative")
+        guard bytes.count <= maxBytes else {
+            throw JSONError(.tooLarge, offset: maxBytes, reason: "document is \(bytes.count) bytes; the limit is \(maxBytes)")
+        }
+        let (value, reader) = try bytes.withUnsafeBufferPointer { (buffer) throws(JSONError) -> (JSONValue, Reader) in
+            var reader = Reader(bytes: buffer, maxDepth: maxDepth)
+            reader.recordTopLevel = true
+            return (try reader.document(), reader)
+        }
+        var canonical = reader.canonical
+        if canonical && reader.sawNonInteger { canonical = CanonicalJSON.serialize(value) == bytes }
+        return Parsed(value: value, isCanonical: canonical, topLevelMembers: reader.topLevelMembers)
+    }
 }
 
 /// A cursor over the input. `i` is always the offset of the next unread byte.
@@ -69,6 +108,14 @@ private struct Reader {
     var i = 0
     /// Reused for strings that contain escapes, so unescaping allocates once per document.
     var scratch: [UInt8] = []
+    /// Still RFC 8785 canonical so far: no whitespace, members in UTF-16 order, only the escapes
+    /// JCS writes, integers as JCS writes them (RFC 8785 §3.2).
+    var canonical = true
+    /// A fraction or exponent was seen: canonical form then needs the serialiser's judgement.
+    var sawNonInteger = false
+    /// Whether to record where the top-level object's members are.
+    var recordTopLevel = false
+    var topLevelMembers: [String: Range<Int>] = [:]
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -98,7 +145,7 @@ private struct Reader {
     mutating func skipWhitespace() {
         while i < bytes.count {
             switch bytes[i] {
-            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1; canonical = false
             default: return
             }
         }
@@ -142,16 +189,22 @@ private struct Reader {
         try enter(depth: depth)
         i += 1
         var members: [String: JSONValue] = [:]
+        var previousKey: String?
+        let topLevel = recordTopLevel && depth == 1
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
             return .object(members)
         }
         while true {
+            let memberStart = members.isEmpty ? i : i - 1
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("unexpected \(found): expected a member name") }
             let keyOffset = i
             let key = try string()
+            // RFC 8785 §3.2.3: members sorted by the UTF-16 code units of their names.
+            if canonical, let previousKey, !CanonicalJSON.utf16Precedes(previousKey, key) { canonical = false }
+            previousKey = key
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("unexpected \(found): expected ':' after a member name") }
             i += 1
@@ -160,6 +213,7 @@ private struct Reader {
             if members.updateValue(member, forKey: key) != nil {
                 throw JSONError(.duplicateKey, offset: keyOffset, reason: "member name \(quoted(key)) appears twice")
             }
+            if topLevel { topLevelMembers[key] = memberStart..<i }
             skipWhitespace()
             guard i < bytes.count else { throw fail("unexpected end of input: expected ',' or '}'") }
             switch bytes[i] {
@@ -219,7 +273,11 @@ private struct Reader {
             skipDigits()
         }
         let text = UnsafeBufferPointer(rebasing: bytes[start..<i])
-        if isInteger, let integer = int64(text) { return .integer(integer) }
+        if isInteger, let integer = int64(text) {
+            if integer == 0 && bytes[start] == UInt8(ascii: "-") { canonical = false }  // JCS writes -0 as 0
+            return .integer(integer)
+        }
+        sawNonInteger = true
         // RFC 8259 §9 lets a parser bound the range; JCS (RFC 8785 §3.2.2.3) has no Infinity.
         guard let double = Double(String(decoding: text, as: UTF8.self)), double.isFinite else {
             throw fail("number is outside the range of an IEEE 754 double", at: start)
@@ -292,7 +350,8 @@ private struct Reader {
         let c = bytes[i + 1]
         i += 2
         switch c {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(c)
+        case UInt8(ascii: "/"): scratch.append(c); canonical = false  // JCS writes '/' unescaped
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): scratch.append(c)
         case UInt8(ascii: "b"): scratch.append(0x08)
         case UInt8(ascii: "f"): scratch.append(0x0C)
         case UInt8(ascii: "n"): scratch.append(0x0A)
@@ -313,6 +372,11 @@ private struct Reader {
                     throw fail("lone high surrogate \\u\(hex16(code)) (RFC 8259 §8.2)", at: start)
                 }
                 code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            }
+            // JCS uses \u only for controls without a short escape, in lower-case hex.
+            let hasShortForm = code == 0x08 || code == 0x09 || code == 0x0A || code == 0x0C || code == 0x0D
+            if code >= 0x20 || hasShortForm || bytes[(i - 4)..<i].contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "F") }) {
+                canonical = false
             }
             appendUTF8(code)
         default:

@@ -53,12 +53,19 @@ public enum Admission {
         let writerMethod = VerificationMethod(org: record.writerOrg, keyID: record.keyID)
         var signers: Set<String> = []
         var sawWriter = false
+        let unsecured = record.unsecuredBytes
         for proof in proofs {
             guard let method = VerificationMethod(parsing: proof.verificationMethod) else {
                 throw .record(.badProof("verificationMethod \(proof.verificationMethod) is not cinnabar:org:<USCI>#<key id>"))
             }
             guard let key = registry.key(org: method.org, keyID: method.keyID) else { throw .unknownKey(method.string) }
-            do { try DataIntegrity.verify(document: record.json, proof: proof, publicKey: key) } catch {
+            do {
+                if proof.context == nil {
+                    try DataIntegrity.verify(unsecuredCanonical: unsecured, proof: proof, publicKey: key)
+                } else {
+                    try DataIntegrity.verify(document: record.json, proof: proof, publicKey: key)
+                }
+            } catch {
                 throw .signatureInvalid(method.string)
             }
             guard signers.insert(method.org).inserted else {

@@ -67,6 +67,11 @@ public struct Record: Sendable {
     /// The case (CASE_OPENED record) this record belongs to.
     public var caseRef: String? { refs.first { $0.rel == "case" }?.recordID }
 
+    /// The canonical form of the record without its proof: what eddsa-jcs-2022 signs
+    /// (vc-di-eddsa v1.0 §3.3.2 step 2). The bytes are canonical, so removing the member from
+    /// them is the same as serialising the object without it, at a fraction of the cost.
+    public let unsecuredBytes: [UInt8]
+
     /// A string member of the payload.
     public func string(_ key: String) -> String? { payload[key]?.string }
 
@@ -88,9 +93,10 @@ public struct Record: Sendable {
     /// Parses leaf body bytes: size, strict JSON, canonical form, schema, ref rules.
     public init(bytes: [UInt8]) throws(RecordError) {
         guard bytes.count <= Record.maxBytes else { throw .tooLarge(bytes: bytes.count) }
-        let json: JSONValue
-        do { json = try JSONParser.parse(bytes, maxBytes: Record.maxBytes) } catch { throw .invalidJSON("\(error)") }
-        guard CanonicalJSON.serialize(json) == bytes else { throw .notCanonical }
+        let parsed: JSONParser.Parsed
+        do { parsed = try JSONParser.parseReportingForm(bytes, maxBytes: Record.maxBytes) } catch { throw .invalidJSON("\(error)") }
+        guard parsed.isCanonical else { throw .notCanonical }
+        let json = parsed.value
         guard let typeName = json["type"]?.string, let type = RecordType(rawValue: typeName) else {
             throw .schema(SchemaError(path: "$.type", expected: "one of the record types"))
         }
@@ -106,6 +112,7 @@ public struct Record: Sendable {
         createdAt = json["created_at"]!.string!
         refs = json["refs"]!.array!.map { Ref(recordID: $0["record_id"]!.string!, rel: $0["rel"]!.string!) }
         payload = json["payload"]!.object!
+        unsecuredBytes = parsed.removingMember("proof", from: bytes) ?? bytes
         try checkRefs()
     }
 
