@@ -377,8 +377,8 @@ final class PermissionTableTests: XCTestCase {
             XCTAssertThrowsError(try Permissions.check(record, registry: log.registry, lookup: log.lookup)) { error in
                 XCTAssertEqual((error as? PermissionError)?.code, "writer_not_active", change.rawValue)
             }
-            // Admission looks the signing key up first, and an inactive member has no active keys.
-            XCTAssertEqual(log.verdict(before), "key_unknown", change.rawValue)
+            // Admission looks the signing key up first and names why it no longer signs.
+            XCTAssertEqual(log.verdict(before), "member_not_active", change.rawValue)
             // Other members are unaffected.
             XCTAssertEqual(log.verdict(c.record(.documentIssued, by: c.notary2, payload: Fixture.payload(.documentIssued))), "admitted")
         }

@@ -5,6 +5,8 @@
 public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
     case record(RecordError)
     case unknownKey(String)
+    /// The key belongs to a member that is suspended or removed.
+    case memberNotActive(org: String, status: Member.Status)
     case signatureInvalid(String)
     case permission(PermissionError)
 
@@ -12,6 +14,7 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case let .record(e): e.code
         case .unknownKey: "key_unknown"
+        case .memberNotActive: "member_not_active"
         case .signatureInvalid: "signature_invalid"
         case let .permission(e): e.code
         }
@@ -21,6 +24,7 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case let .record(e): e.description
         case let .unknownKey(m): "no active registered key \(m)"
+        case let .memberNotActive(org, status): "organisation \(org) is \(status.rawValue): its keys sign nothing new"
         case let .signatureInvalid(m): "the proof by \(m) does not verify"
         case let .permission(e): e.description
         }
@@ -58,7 +62,12 @@ public enum Admission {
             guard let method = VerificationMethod(parsing: proof.verificationMethod) else {
                 throw .record(.badProof("verificationMethod \(proof.verificationMethod) is not cinnabar:org:<USCI>#<key id>"))
             }
-            guard let key = registry.key(org: method.org, keyID: method.keyID) else { throw .unknownKey(method.string) }
+            guard let key = registry.key(org: method.org, keyID: method.keyID) else {
+                if let member = registry.members[method.org], member.status != .active, member.keys[method.keyID] != nil {
+                    throw .memberNotActive(org: method.org, status: member.status)
+                }
+                throw .unknownKey(method.string)
+            }
             do {
                 if proof.context == nil {
                     try DataIntegrity.verify(unsecuredCanonical: unsecured, proof: proof, publicKey: key)
