@@ -1,6 +1,8 @@
 # Cinnabar: `make run` starts a one-validator dev ledger; `make test` runs every test.
 SHELL := /bin/bash
-DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config
+# chromium, chromium-driver and the CJK, Tibetan and Yi fonts: the verification page's browser tests.
+DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config \
+	chromium chromium-driver fonts-wqy-microhei fonts-tibetan-machine fonts-sil-nuosusil
 DATA ?= data/dev
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
