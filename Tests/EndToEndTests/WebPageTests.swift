@@ -57,7 +57,7 @@ final class WebPageTests: XCTestCase {
         let (status, output) = try run(python, ["Tests/Web/browser_test.py", "--url", demo.url, "--codes", try codesJSON(demo),
                                                 "--ledger", demo.ledger, "--artefacts", artefacts.path])
         XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(output.contains("\n10 passed, 0 failed"), output)
+        XCTAssertTrue(output.contains("\n11 passed, 0 failed"), output)
         for picture in ["03-valid", "04-revoked", "05-mistyped", "09-tampered-inclusion", "02-tibetan"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: artefacts.appendingPathComponent("\(picture).png").path), "screenshot \(picture)")
         }

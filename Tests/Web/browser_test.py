@@ -334,6 +334,29 @@ class Suite:
         self.b.full_screenshot("07-file-nomatch")
         shutil.rmtree(folder)
 
+    # 5b. A file with no code: its fingerprint is looked up (POST /v1/verify), or the page says the node cannot yet.
+    def file_without_code(self):
+        self.open("/")
+        folder = Path(tempfile.mkdtemp(prefix="cinnabar-files-"))
+        genuine = folder / "certificate-2.pdf"
+        genuine.write_bytes(b"certificate-2.pdf")
+        digest = hashlib.sha256(b"certificate-2.pdf").hexdigest()
+        probe = urllib.request.Request(f"{self.node}/v1/verify", data=json.dumps({"sha256": digest}).encode(), method="POST",
+                                       headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(probe) as r:
+                offered = r.status == 200
+        except urllib.error.HTTPError as e:
+            offered = not (e.code == 405 or (e.code == 404 and not e.read()))  # no such route yet
+        sent = len(self.proxy.paths)
+        self.b.type("#file", str(genuine), clear=False)
+        self.b.wait_for("[data-file]")
+        verdict = self.b.js("return document.querySelector('[data-file]').dataset.file;")
+        assert verdict == ("match" if offered else "unavailable"), f"{verdict} (the node {'offers' if offered else 'lacks'} POST /v1/verify)"
+        assert self.proxy.paths[sent:] == ["/v1/verify"], f"only the fingerprint is sent: {self.proxy.paths[sent:]}"
+        self.b.full_screenshot("07b-file-without-code")
+        shutil.rmtree(folder)
+
     # 6. The QR's URL opens the page with the code checked; nothing jumps when the answer arrives.
     def qr_url_and_layout(self):
         code = self.codes["notarial-corrected"]
@@ -394,13 +417,21 @@ class Suite:
         self.b.click("#court-signout")
         assert self.b.text("#court-status") == messages("en")["court.signedout"]
 
-    # 9. The README picture: a valid answer in Simplified Chinese.
+    # 9. The README picture (a valid answer in Simplified Chinese), and the page on a phone's screen.
     def readme_picture(self):
         self.choose_language("zh-Hans")
         self.open("/V/" + self.codes["notarial-valid"])
         self.b.wait_for("#proof[data-state='ok']")
-        self.b.js("window.scrollTo(0, 0);")
-        self.b.full_screenshot("12-verification-page")
+        self.b.s("POST", "/window/rect", {"width": 1000, "height": 1480})
+        self.b.js("document.getElementById('code').blur(); window.scrollTo(0, 0);")
+        self.b.screenshot("12-verification-page")
+        self.b.s("POST", "/window/rect", {"width": 400, "height": 860})
+        self.b.js("document.getElementById('answer').scrollIntoView();")
+        time.sleep(0.2)
+        overflow = self.b.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        assert overflow <= 0, f"the page is {overflow} px wider than a phone's screen"
+        self.b.screenshot("13-phone")
+        self.b.s("POST", "/window/rect", {"width": 1024, "height": 1400})
 
 
 def main() -> int:
@@ -426,6 +457,7 @@ def main() -> int:
         suite.run("a revoked code is REVOKED with its date", suite.revoked_code)
         suite.run("a mistyped check character is caught before any request", suite.mistyped_code)
         suite.run("a matching and a non-matching file", suite.files)
+        suite.run("a file with no code is looked up by its fingerprint only", suite.file_without_code)
         suite.run("the QR URL /V/<code> checks the code, with no layout shift", suite.qr_url_and_layout)
         suite.run("a tampered inclusion proof is detected", suite.tampered("inclusion", "inclusion", "notarial-valid"))
         suite.run("a tampered validator signature is detected", suite.tampered("signature", "checkpoint_signatures", "notarial-revoked"))

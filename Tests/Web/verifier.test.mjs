@@ -356,6 +356,7 @@ test("every tampered live bundle is caught, naming the failed check", { skip: !l
     ["file digest", (a) => { a.sha256 = ["00".repeat(32)]; }, "answer_digests"],
     ["revocation date", (a) => { a.history[0].date = "1999-01-01"; }, "answer_history"],
     ["another record", (a) => { a.record_id = "0".repeat(32); }, "answer_record"],
+    ["deposit time", (a) => { a.receipt.logged_at = "2020-01-01T00:00:00+08:00"; }, "answer_fields"],
   ];
   for (const [name, mutate, check] of answers) {
     const a = structuredClone(answer);
@@ -364,4 +365,37 @@ test("every tampered live bundle is caught, naming the failed check", { skip: !l
     assert.equal(report.failure && report.failure.id, check, `${name}: ${JSON.stringify(report.failure)}`);
   }
   assert.ok(cases.length >= 15, `${cases.length} tamperings tried`);
+});
+
+// MARK: - Message files: every text the page shows is in them
+
+test("every message the page uses is in every complete language; Nuosu Yi falls back to Chinese", () => {
+  const web = (path) => readFileSync(fileURLToPath(new URL(`../../Sources/API/Web/${path}`, import.meta.url)), "utf8");
+  const html = web("index.html"), app = web("js/app.mjs"), verifier = web("js/verifier.mjs");
+  const used = new Set([
+    ...[...html.matchAll(/data-i18n(?:-aria-label)?="([^"]+)"/g)].map((m) => m[1]),
+    ...[...app.matchAll(/\bt\("([^"]+)"/g)].map((m) => m[1]),
+    ...[...verifier.matchAll(/\badd\("([a-z_]+)"/g)].map((m) => `check.${m[1]}`),
+    "check.consistency", "check.entry_encoding",
+    ...["VALID", "VALID_CORRECTED", "SUPERSEDED", "SUSPENDED", "NOT_ENFORCEABLE", "REVOKED", "EXPIRED", "NOT_FOUND", "EVIDENCE", "CASE"].map((s) => `status.${s}`),
+    ...["VALID", "VALID_CORRECTED", "SUPERSEDED", "SUSPENDED", "NOT_ENFORCEABLE", "NOT_FOUND", "EVIDENCE", "CASE", "OTHER"].map((s) => `status.${s}.explain`),
+    ...["code_bad_character", "code_unknown_kind", "code_wrong_length", "code_bad_check_character"].map((c) => `code.error.${c}`),
+    ..."NFAYLEPK".split("").map((k) => `kind.${k}`),
+    ...["time", "type", "writer", "key", "leaf", "proven"].map((c) => `court.col.${c}`),
+  ]);
+  assert.ok(used.size > 100, `${used.size} messages used`);
+  const languages = JSON.parse(web("i18n/languages.json"));
+  assert.deepEqual(Object.keys(languages), ["zh-Hans", "en", "bo", "ii", "ko", "ja", "ru"]);
+  for (const lang of ["zh-Hans", "en", "bo", "ko", "ja", "ru"]) {
+    const table = JSON.parse(web(`i18n/${lang}.json`));
+    const missing = [...used].filter((key) => typeof table[key] !== "string");
+    assert.deepEqual(missing, [], `${lang} lacks messages`);
+    for (const [key, text] of Object.entries(table)) {
+      if (key.startsWith("@")) continue;
+      const english = JSON.parse(web("i18n/en.json"))[key];
+      const placeholders = (s) => [...s.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]).sort().join(",");
+      assert.equal(placeholders(text), placeholders(english), `${lang} ${key}: the same placeholders as English`);
+    }
+  }
+  assert.equal(JSON.parse(web("i18n/ii.json"))["@fallback"], "zh-Hans");
 });

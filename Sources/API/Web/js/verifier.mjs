@@ -648,6 +648,11 @@ export function chinaDate(millis) {
   return new Date(millis + 8 * 3600 * 1000).toISOString().slice(0, 10);
 }
 
+/** Unix milliseconds as the node's RFC 3339 time in China Standard Time, to the second: 2026-11-29T19:06:04+08:00. */
+export function chinaTimestamp(millis) {
+  return `${new Date(Math.floor(millis / 1000) * 1000 + 8 * 3600 * 1000).toISOString().slice(0, 19)}+08:00`;
+}
+
 /** Every SHA-256 digest (hex) that a record names: renditions and content digests. */
 export function recordDigests(record) {
   const p = (record && record.payload) || {};
@@ -680,6 +685,8 @@ export function crossCheckAnswer(answer, report) {
     ["issuer", answer.issuer, r.writer_org], ["document_number", answer.document_number, p.doc_number],
     ["document_type", answer.document_type, p.doc_type], ["holder", answer.holder, p.holder_masked],
     ["issued_at", answer.issued_at, p.issued_at], ["valid_until", answer.valid_until, p.valid_until],
+    // The time shown is the block time of the proven trailer (Specs/ledger-format.md §3).
+    ["logged_at", answer.receipt && answer.receipt.logged_at, chinaTimestamp(subject.loggedAtMillis)],
   ].filter(([, shown]) => shown !== undefined && shown !== null);
   const wrong = fields.find(([, shown, signed]) => shown !== signed);
   if (!add("answer_fields", !wrong, wrong ? `${wrong[0]} is ${JSON.stringify(wrong[1])} in the answer, ${JSON.stringify(wrong[2])} in the signed record` : "every field shown is in the signed record",
