@@ -25,6 +25,7 @@ const state = {
   orgError: null,
   court: null, // { status: loading | ok | error, body, error }
   clockOffsetSeconds: 0,
+  checksOpen: false, // whether the list of checks is unfolded
 };
 
 const $ = (id) => document.getElementById(id);
@@ -128,7 +129,6 @@ async function check(input, { focusAnswer = true } = {}) {
   Object.assign(state, { code: value, answer: null, failure: null, loading: true, proof: "idle", report: null, court: null });
   renderAnswer();
   renderCourt();
-  $("answer").setAttribute("aria-busy", "true");
   let reply;
   try {
     reply = await request(`/v1/verify/${value}`, {
@@ -145,7 +145,6 @@ async function check(input, { focusAnswer = true } = {}) {
   else if (reply.status === 404 && reply.problem && reply.problem.code === "NOT_FOUND") state.failure = { kind: "not_found" };
   else if (reply.status === 429) state.failure = { kind: "rate", seconds: 0 };
   else state.failure = { kind: "server", detail: (reply.problem && reply.problem.detail) || `HTTP ${reply.status}` };
-  $("answer").setAttribute("aria-busy", "false");
   renderAnswer();
   renderFile();
   renderCourt();
@@ -305,7 +304,9 @@ function renderProof() {
     if (report.checkpoint) {
       list.append(el("li", { class: "detail" }, t("proof.checkpoint", { origin: report.checkpoint.origin, size: report.checkpoint.size.toString(), root: base64Encode(report.checkpoint.root) })));
     }
-    box.append(el("details", {}, el("summary", {}, t("proof.details")), list));
+    const details = el("details", { open: state.checksOpen }, el("summary", {}, t("proof.details")), list);
+    details.addEventListener("toggle", () => { state.checksOpen = details.open; });
+    box.append(details);
   }
   return box;
 }
@@ -355,7 +356,22 @@ function renderHistory(answer) {
   return [el("h3", {}, t("history.heading")), items.length ? el("ol", { class: "history" }, items) : el("p", {}, t("history.none"))];
 }
 
+/** One sentence for screen readers (the live region), said when an answer or its proof check settles. */
+function announce() {
+  let text = "";
+  if (state.failure && state.failure.kind === "not_found") text = t("status.NOT_FOUND");
+  else if (state.failure && state.failure.kind === "network") text = t("answer.error.network");
+  else if (state.answer && !["idle", "checking"].includes(state.proof)) {
+    const word = label("status", shownStatus(state.answer));
+    const proof = state.proof === "failed" ? t("status.unconfirmed") : state.proof === "ok"
+      ? t("proof.ok", { signed: state.report.signatures.signedMembers, total: state.report.signatures.members }) : t(`proof.${state.proof}`);
+    text = `${word}. ${proof}`;
+  }
+  if ($("announce").textContent !== text) $("announce").textContent = text;
+}
+
 function renderAnswer() {
+  announce();
   const box = $("answer");
   box.replaceChildren();
   if (!state.code) {
@@ -365,7 +381,7 @@ function renderAnswer() {
   box.append(el("div", { class: "report-only report-head" },
     el("div", {}, el("h2", {}, t("report.heading")), el("p", {}, t("report.printed", { time: formatTime(Date.now()), host: location.host }))),
     el("img", { class: "report-qr", src: `/v1/qr/${state.code}.svg`, alt: t("report.qr", { code: grouped(state.code) }) })));
-  box.append(el("h2", { class: "answer-heading" }, t("answer.heading", { code: grouped(state.code) })));
+  box.append(el("h2", { id: "answer-heading" }, t("answer.heading", { code: grouped(state.code) })));
   if (state.failure && state.failure.kind === "rate") {
     box.append(el("p", { class: "feedback error" }, t("answer.error.rate", { seconds: state.failure.seconds })));
     if (!state.answer) return;
@@ -578,6 +594,24 @@ function renderAll() {
 }
 
 async function start() {
+  try {
+    await setUp();
+  } finally {
+    // Shown even if a message file could not be read, rather than a blank page.
+    document.documentElement.classList.remove("i18n-pending");
+  }
+  // The QR's URL: /V/<code> opens the page with the code filled in and checked.
+  const match = /^\/V\/([^/]+)$/i.exec(location.pathname);
+  if (match) {
+    let code = match[1];
+    try { code = decodeURIComponent(code); } catch { /* shown as typed: the code check says what is wrong */ }
+    $("code").value = code;
+    await check(code, { focusAnswer: false });
+  }
+  document.body.dataset.ready = "true";
+}
+
+async function setUp() {
   const names = await languages();
   await useLanguage(preferredLanguage());
   const select = $("language");
@@ -588,7 +622,6 @@ async function start() {
     renderAll();
   });
   renderAll();
-  document.documentElement.classList.remove("i18n-pending");
 
   $("code").addEventListener("input", (e) => showFeedback(e.target.value));
   $("code-form").addEventListener("submit", (e) => {
@@ -611,15 +644,6 @@ async function start() {
   $("court-history").addEventListener("click", loadHistory);
   // The printed report shows every check, open.
   window.addEventListener("beforeprint", () => { for (const d of document.querySelectorAll(".proof details")) d.open = true; });
-
-  // The QR's URL: /V/<code> opens the page with the code filled in and checked.
-  const match = /^\/V\/([^/]+)$/i.exec(location.pathname);
-  if (match) {
-    const code = decodeURIComponent(match[1]);
-    $("code").value = code;
-    await check(code, { focusAnswer: false });
-  }
-  document.body.dataset.ready = "true";
 }
 
 start();
