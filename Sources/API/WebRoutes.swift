@@ -129,7 +129,7 @@ public struct WebFiles: Sendable {
                 guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true,
                       let type = Self.contentTypes[url.pathExtension], let data = FileManager.default.contents(atPath: url.path)
                 else { continue }
-                let path = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
+                let path = url.standardizedFileURL.pathComponents.dropFirst(root.standardizedFileURL.pathComponents.count).joined(separator: "/")
                 let bytes = Array(data)
                 files[path] = File(bytes: bytes, contentType: type, etag: "\"\(SHA256.hash(bytes).hex.prefix(32))\"")
             }

@@ -201,7 +201,7 @@ class Browser:
             if time.time() > deadline:
                 raise RuntimeError("chromedriver did not start")
             time.sleep(0.1)
-        capabilities = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        capabilities = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:loggingPrefs": {"browser": "ALL"}, "goog:chromeOptions": {
             "binary": shutil.which("chromium"),
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1024,1400",
                      f"--user-data-dir={self.profile}", "--no-first-run", "--disable-extensions"],
@@ -276,6 +276,10 @@ class Browser:
         data = base64.b64decode(self.s("POST", "/print", {"background": True, "pageRanges": []}))
         (self.artefacts / f"{name}.pdf").write_bytes(data)
         return data
+
+    def console(self):
+        """The browser console's entries since the last call."""
+        return self.s("POST", "/se/log", {"type": "browser"})
 
     def quit(self):
         try:
@@ -529,6 +533,19 @@ class Suite:
         self.b.s("POST", "/window/rect", {"width": 1024, "height": 1400})
 
 
+def console_is_clean(suite):
+    """No script error and no Content-Security-Policy violation in the whole run. The only errors
+    allowed are the browser's own notes of answers the page expects and handles: 404 for the
+    organisation reads and the look-up by fingerprint while the node lacks them, 401 from the
+    double refusing a forged key."""
+    def scenario():
+        expected = ("/v1/history/", "/v1/cases/", "/v1/verify ")
+        problems = [e["message"] for e in suite.b.console() if e["level"] == "SEVERE"
+                    and not ("Failed to load resource" in e["message"] and any(p in e["message"] + " " for p in expected))]
+        assert problems == [], problems
+    return scenario
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -558,6 +575,7 @@ def main() -> int:
         suite.run("a tampered validator signature is detected", suite.tampered("signature", "checkpoint_signatures", "notarial-revoked"))
         suite.run("court view: key file, full history, one-page report", suite.court)
         suite.run("README picture", suite.readme_picture)
+        suite.run("no script error or CSP violation in the console", console_is_clean(suite))
     finally:
         browser.quit()
         proxy.stop()

@@ -12,7 +12,7 @@ import { importEd25519Seed, importOrganisationKey, signatureBase, signatureHeade
 import { base58btcDecode, base58btcEncode, base64Decode, base64Encode, concat, hexDecode, hexEncode, utf8 } from "../../Sources/API/Web/js/encoding.mjs";
 import {
   canonicalJSON, crossCheckAnswer, ed25519Available, keyID, leafHash, multikeyPublicKey, nodeHash, parseCheckpoint, parseNote,
-  parsePolicy, parseTrailer, parseVerifierKey, verifiedKeys, verifyBundle, verifyCheckpointNote, verifyConsistency,
+  parsePolicy, parseTrailer, parseVerifierKey, sha256, verifiedKeys, verifyBundle, verifyCheckpointNote, verifyConsistency,
   verifyDataIntegrityProof, verifyInclusion,
 } from "../../Sources/API/Web/js/verifier.mjs";
 
@@ -189,7 +189,6 @@ test("the eddsa-jcs-2022 vector verifies, and its key file signs it again", asyn
   await rejects(verifyDataIntegrityProof(v.unsecuredDocument, { ...proof, proofValue: badValue }, publicKey), "signature_invalid", "signature changed");
   // The organisation key file format (Multikey 0x8026 seed) signs the same hash data to the same signature.
   const org = await importOrganisationKey(JSON.stringify({ org: "X", key_id: "k1", private_key_multibase: v.privateKeyMultibase }));
-  const { sha256 } = await import("../../Sources/API/Web/js/verifier.mjs");
   const hashData = concat(await sha256(utf8(canonicalJSON(v.proofConfig))), await sha256(utf8(v.canonicalDocument)));
   assert.equal(hexEncode(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, org.key, hashData))), v.signatureHex);
   assert.equal(base58btcEncode(hexDecode(v.signatureHex)), v.proofValue);
