@@ -1,6 +1,8 @@
 # Cinnabar: `make run` starts a one-validator dev ledger; `make test` runs every test.
 SHELL := /bin/bash
-DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config
+# chromium, chromium-driver and the CJK, Tibetan and Yi fonts: the verification page's browser tests.
+DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config \
+	chromium chromium-driver fonts-wqy-microhei fonts-tibetan-machine fonts-sil-nuosusil
 DATA ?= data/dev
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
@@ -15,8 +17,8 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
-	@python3 -c 'import jsonschema, yaml, openapi_spec_validator, schemathesis' 2>/dev/null || \
-	  python3 -m pip install -q jsonschema pyyaml openapi-spec-validator schemathesis
+	@python3 -c 'import jsonschema, yaml, openapi_spec_validator, schemathesis, cryptography' 2>/dev/null || \
+	  python3 -m pip install -q jsonschema pyyaml openapi-spec-validator schemathesis cryptography
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

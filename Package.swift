@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "API", dependencies: [
             "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog",
             .product(name: "Hummingbird", package: "hummingbird"),
-        ]),
+        ], resources: [.copy("Web")]),  // the verification page, copied beside the binary (WebRoutes.swift)
         .executableTarget(name: "cinnabar", dependencies: [
             "API", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,0 +1,588 @@
+#!/usr/bin/env python3
+"""Drive the verification page in headless Chromium (Debian's chromium + chromium-driver) against
+a live demo node, through a small proxy that can tamper with what the node sends.
+
+Usage: browser_test.py --url NODE_URL --codes JSON --ledger DIR --artefacts DIR
+
+Speaks W3C WebDriver to chromedriver directly (plain HTTP + JSON, no client library). Each
+scenario prints one line; the last line is 'N passed, M failed'. Screenshots of every state are
+saved under --artefacts. Exits 1 on any failure, 2 if chromium or chromedriver is missing.
+"""
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MESSAGES = ROOT / "Sources/API/Web/i18n"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def messages(lang: str) -> dict:
+    return json.loads((MESSAGES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+# MARK: - The node's test double: a pass-through proxy that can flip one bit of a bundle
+
+
+def flip_base64(text: str, bit: int) -> str:
+    raw = bytearray(base64.b64decode(text))
+    raw[bit // 8] ^= 1 << (bit % 8)
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def tamper_bundle(body: bytes, how: str) -> bytes:
+    bundle = json.loads(body)
+    if how == "inclusion":
+        bundle["entries"][0]["inclusion_proof"][0] = flip_base64(bundle["entries"][0]["inclusion_proof"][0], 77)
+    elif how == "signature":
+        lines = bundle["checkpoint"].split("\n")
+        sig = lines[4].split(" ")
+        sig[2] = flip_base64(sig[2], 8 * 4 + 9)
+        lines[4] = " ".join(sig)
+        bundle["checkpoint"] = "\n".join(lines)
+    else:
+        raise ValueError(how)
+    return json.dumps(bundle).encode()
+
+
+def base58btc_decode(text: str) -> bytes:
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n = 0
+    for c in text:
+        n = n * 58 + alphabet.index(c)
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+class OrganisationReads:
+    """A test double of the node's organisation-only reads (GET /v1/history/{code}, /v1/cases/{code})
+    as the lead specified them, for as long as the node lacks them: it checks the RFC 9421 signature
+    the page made (label cinnabar; "@method" "@path" "@query"; created within ±300 s; Ed25519 by the
+    key named in keyid) against the organisation keys of the ledger, and answers the records of the
+    code's bundle in the agreed shape."""
+
+    def __init__(self, node: str, ledger: Path):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self.node = node
+        self.keys = {}
+        self.members = {}
+        for path in (ledger / "orgs").glob("*.key"):
+            k = json.loads(path.read_text())
+            seed = base58btc_decode(k["private_key_multibase"][1:])[2:]
+            self.keys[f"cinnabar:org:{k['org']}#{k['key_id']}"] = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+            self.members[k["org"]] = k
+
+    def answer(self, method: str, target: str, headers) -> tuple:
+        def problem(status, code):
+            return status, "application/problem+json", json.dumps({"type": f"https://cinnabar.example/problems/{code}", "title": code,
+                                                                    "status": status, "detail": code, "code": code}).encode()
+        signature_input, signature = headers.get("Signature-Input"), headers.get("Signature")
+        if not signature_input or not signature:
+            return problem(401, "SIGNATURE_REQUIRED")
+        path, _, query = target.partition("?")
+        label, _, params = signature_input.partition("=")
+        fields = dict(p.split("=", 1) for p in params.split(";")[1:])
+        keyid = fields.get("keyid", "").strip('"')
+        if label != "cinnabar" or not params.startswith('("@method" "@path" "@query");') or fields.get("alg") != '"ed25519"' \
+                or abs(int(fields.get("created", "0")) - time.time()) > 300 or keyid not in self.keys:
+            return problem(401, "SIGNATURE_INVALID")
+        base = f'"@method": {method}\n"@path": {path}\n"@query": ?{query}\n"@signature-params": {params}'
+        try:
+            self.keys[keyid].verify(base64.b64decode(signature.split(":")[1]), base.encode())
+        except Exception:  # noqa: BLE001 - any failure to verify is a refusal
+            return problem(401, "SIGNATURE_INVALID")
+        code = path.rsplit("/", 1)[1]
+        with urllib.request.urlopen(f"{self.node}/v1/bundles/{code}") as r:
+            bundle = json.loads(r.read())
+        records = []
+        for e in bundle["entries"]:
+            record = json.loads(base64.b64decode(e["leaf"])[1:])
+            writer = self.members.get(record["writer_org"], {})
+            records.append({"record_id": e["record_id"], "type": record["type"], "leaf_index": e["leaf_index"],
+                            "writer_org": record["writer_org"], "writer_name": writer.get("name"), "writer_role": record["writer_role"],
+                            "key_id": record["key_id"], "created_at": record["created_at"], "record": json.dumps(record)})
+        return 200, "application/json", json.dumps({"code": code, "records": records}).encode()
+
+
+class Proxy:
+    """Forwards every request to the node; records the paths; tampers bundles when told to; can stand
+    in for the organisation-only reads the node does not offer yet."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream.rstrip("/")
+        self.tamper = None
+        self.organisation_reads = None
+        self.paths = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                proxy.paths.append(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                if proxy.organisation_reads and self.path.startswith(("/v1/history/", "/v1/cases/")):
+                    status, content_type, body = proxy.organisation_reads.answer(self.command, self.path, self.headers)
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "accept-encoding")}
+                request = urllib.request.Request(proxy.upstream + self.path, data=data, method=self.command, headers=headers)
+                try:
+                    with urllib.request.urlopen(request) as r:
+                        status, reply_headers, body = r.status, r.headers, r.read()
+                except urllib.error.HTTPError as e:
+                    status, reply_headers, body = e.code, e.headers, e.read()
+                if proxy.tamper and self.path.startswith("/v1/bundles/") and status == 200:
+                    body = tamper_bundle(body, proxy.tamper)
+                self.send_response(status)
+                for k, v in reply_headers.items():
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+# MARK: - A minimal W3C WebDriver client
+
+
+class Browser:
+    def __init__(self, artefacts: Path):
+        self.artefacts = artefacts
+        self.profile = tempfile.mkdtemp(prefix="cinnabar-chromium-")
+        port = free_port()
+        self.driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 20
+        while True:
+            try:
+                if self.call("GET", "/status")["ready"]:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("chromedriver did not start")
+            time.sleep(0.1)
+        capabilities = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:loggingPrefs": {"browser": "ALL"}, "goog:chromeOptions": {
+            "binary": shutil.which("chromium"),
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1024,1400",
+                     f"--user-data-dir={self.profile}", "--no-first-run", "--disable-extensions"],
+        }}}}
+        self.session = self.call("POST", "/session", capabilities)["sessionId"]
+
+    def call(self, method: str, path: str, body=None):
+        data = json.dumps(body).encode() if body is not None else (b"{}" if method == "POST" else None)
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                return json.loads(r.read())["value"]
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"WebDriver {method} {path}: {e.read().decode()[:500]}") from None
+
+    def s(self, method, path, body=None):
+        return self.call(method, f"/session/{self.session}{path}", body)
+
+    def get(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def js(self, script, *args):
+        return self.s("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def find(self, css):
+        return self.s("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def click(self, css):
+        self.s("POST", f"/element/{self.find(css)}/click")
+
+    def type(self, css, text, clear=True):
+        element = self.find(css)
+        if clear:
+            self.s("POST", f"/element/{element}/clear")
+        self.s("POST", f"/element/{element}/value", {"text": text})
+
+    def text(self, css):
+        return self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css)
+
+    def wait(self, script, *args, timeout=20, what=""):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = self.js(script, *args)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what or script}")
+
+    def wait_for(self, css, timeout=20):
+        return self.wait("return document.querySelector(arguments[0]) !== null;", css, timeout=timeout, what=css)
+
+    def screenshot(self, name):
+        png = base64.b64decode(self.s("GET", "/screenshot"))
+        (self.artefacts / f"{name}.png").write_bytes(png)
+
+    def full_screenshot(self, name):
+        """The whole page: the window is made as tall as the document for the picture."""
+        height = self.js("return Math.ceil(document.documentElement.scrollHeight);")
+        self.s("POST", "/window/rect", {"width": 1024, "height": min(max(height + 140, 800), 4000)})
+        self.screenshot(name)
+        self.s("POST", "/window/rect", {"width": 1024, "height": 1400})
+
+    def print_view(self, name):
+        """A picture of the page as it prints (CSS print media), for looking at the report."""
+        self.s("POST", "/goog/cdp/execute", {"cmd": "Emulation.setEmulatedMedia", "params": {"media": "print"}})
+        try:
+            self.full_screenshot(name)
+        finally:
+            self.s("POST", "/goog/cdp/execute", {"cmd": "Emulation.setEmulatedMedia", "params": {"media": ""}})
+
+    def pdf(self, name):
+        data = base64.b64decode(self.s("POST", "/print", {"background": True, "pageRanges": []}))
+        (self.artefacts / f"{name}.pdf").write_bytes(data)
+        return data
+
+    def console(self):
+        """The browser console's entries since the last call."""
+        return self.s("POST", "/se/log", {"type": "browser"})
+
+    def quit(self):
+        try:
+            self.s("DELETE", "")
+        finally:
+            self.driver.terminate()
+            self.driver.wait(10)
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+# MARK: - Scenarios
+
+
+class Suite:
+    def __init__(self, browser: Browser, proxy: Proxy, node: str, codes: dict, ledger: Path, artefacts: Path):
+        self.b, self.proxy, self.node, self.codes, self.ledger, self.artefacts = browser, proxy, node, codes, ledger, artefacts
+        self.passed = self.failed = 0
+
+    def run(self, name, scenario):
+        started = time.time()
+        try:
+            scenario()
+            self.passed += 1
+            print(f"PASS {name} ({time.time() - started:.1f} s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - every failure is reported, then the next scenario runs
+            self.failed += 1
+            print(f"FAIL {name}: {e}", flush=True)
+            traceback.print_exc(limit=3)
+            try:
+                self.b.full_screenshot("FAILED-" + "".join(c if c.isalnum() else "-" for c in name)[:60])
+            except Exception:  # noqa: BLE001
+                pass
+
+    def open(self, path="/"):
+        self.b.get(self.proxy.url + path)
+        self.b.wait("return document.body.dataset.ready === 'true';", what="the page to start")
+
+    def choose_language(self, lang):
+        self.b.click(f"#language option[value='{lang}']")
+        expected = messages(lang).get("code.heading") or messages("zh-Hans")["code.heading"]
+        self.b.wait("return document.getElementById('code-heading').textContent === arguments[0];", expected, what=f"{lang} labels")
+
+    def check_code(self, typed):
+        self.b.type("#code", typed)
+        self.b.click("#check")
+
+    def answer(self, code):
+        with urllib.request.urlopen(f"{self.node}/v1/verify/{code}") as r:
+            return json.loads(r.read())
+
+    # 1. Languages: Simplified Chinese by default; Tibetan and English change the labels.
+    def languages(self):
+        self.open()
+        zh, bo, en = messages("zh-Hans"), messages("bo"), messages("en")
+        assert self.b.text("#code-heading") == zh["code.heading"], "Simplified Chinese by default"
+        assert self.b.js("return document.documentElement.lang;") == "zh-Hans"
+        self.b.full_screenshot("01-default-zh-Hans")
+        self.choose_language("bo")
+        for element, key in [("#code-heading", "code.heading"), ("#file-heading", "file.heading"), ("#check", "code.check"), ("#court-heading", "court.heading")]:
+            assert self.b.text(element) == bo[key], f"{element} in Tibetan: {self.b.text(element)!r}"
+        assert self.b.js("return document.documentElement.lang;") == "bo"
+        self.b.full_screenshot("02-tibetan")
+        self.choose_language("en")
+        for element, key in [("#code-heading", "code.heading"), ("h1", "page.heading"), ("#check", "code.check")]:
+            assert self.b.text(element) == en[key], f"{element} in English: {self.b.text(element)!r}"
+        # Every control has a label a screen reader can read.
+        unlabelled = self.b.js("""return [...document.querySelectorAll('input, select, button')].filter(e =>
+            !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id);""")
+        assert unlabelled == [], f"controls without a label: {unlabelled}"
+
+    # 2. A valid code, typed with hyphens and in lower case.
+    def valid_code(self):
+        code = self.codes["notarial-valid"]
+        self.check_code(code.lower())
+        self.b.wait_for("#proof[data-state='ok']")
+        assert self.b.js("return document.querySelector('[data-result]').dataset.result;") == "VALID"
+        proof = self.b.text("#proof")
+        assert "Checked on this device: 1 of 1 validator signatures, Merkle proof valid." in proof, proof
+        assert self.b.js("return document.getElementById('code').value;") == code, "the field shows the code grouped"
+        announced = self.b.text("#announce")
+        assert announced.startswith("Valid. Checked on this device"), f"the screen-reader announcement: {announced!r}"
+        self.b.full_screenshot("03-valid")
+
+    # 3. A revoked code, typed with spaces and sent with the Enter key: REVOKED, with the date it was revoked.
+    def revoked_code(self):
+        code = self.codes["notarial-revoked"]
+        date = next(h["date"] for h in self.answer(code)["history"] if h["type"] == "DOCUMENT_REVOKED")
+        # Keyboard only: type, then Enter.
+        self.b.type("#code", code.replace("-", " ") + "\ue007")
+        self.b.wait_for("#proof[data-state='ok']")
+        assert self.b.js("return document.querySelector('[data-result]').dataset.result;") == "REVOKED"
+        status = self.b.text("[data-result]")
+        assert date in status and "void from the start" in status, status
+        self.b.full_screenshot("04-revoked")
+
+    # 4. A mistyped check character is caught on the device: no request leaves it.
+    def mistyped_code(self):
+        code = self.codes["notarial-valid"].replace("-", "")
+        wrong = code[:15] + ("0" if code[15] != "0" else "1")
+        sent = len(self.proxy.paths)
+        self.check_code(wrong)
+        self.b.wait("return document.getElementById('code-feedback').classList.contains('error');", what="the error")
+        time.sleep(0.5)
+        assert self.b.text("#code-feedback") == messages("en")["code.error.code_bad_check_character"], self.b.text("#code-feedback")
+        assert self.b.js("return document.getElementById('code').getAttribute('aria-invalid');") == "true"
+        assert self.proxy.paths[sent:] == [], f"requests were made: {self.proxy.paths[sent:]}"
+        self.b.full_screenshot("05-mistyped")
+
+    # 5. A matching and a non-matching file, fingerprinted in the browser.
+    def files(self):
+        self.check_code(self.codes["notarial-valid"])
+        self.b.wait_for("#proof[data-state='ok']")
+        folder = Path(tempfile.mkdtemp(prefix="cinnabar-files-"))
+        genuine = folder / "certificate-2.pdf"
+        genuine.write_bytes(b"certificate-2.pdf")  # the demo's rendition digest is SHA-256 of these bytes
+        altered = folder / "certificate-2-altered.pdf"
+        altered.write_bytes(b"certificate-2.pdf ")
+        sent = len(self.proxy.paths)
+        self.b.type("#file", str(genuine), clear=False)
+        self.b.wait_for("[data-file]")
+        assert self.b.js("return document.querySelector('[data-file]').dataset.file;") == "match", self.b.text("#file-result")
+        assert hashlib.sha256(b"certificate-2.pdf").hexdigest() == self.b.text("#file-digest")
+        assert "original" in self.b.text("#file-result"), self.b.text("#file-result")
+        self.b.full_screenshot("06-file-match")
+        self.b.type("#file", str(altered), clear=False)
+        self.b.wait("return document.querySelector('[data-file]') && document.querySelector('[data-file]').dataset.file === 'nomatch';", what="no match")
+        assert not any("certificate" in p for p in self.proxy.paths[sent:]), "the file went nowhere"
+        assert self.proxy.paths[sent:] == [], f"checking a file against a shown code makes no request: {self.proxy.paths[sent:]}"
+        self.b.full_screenshot("07-file-nomatch")
+        shutil.rmtree(folder)
+
+    # 5b. A file with no code: its fingerprint is looked up (POST /v1/verify), or the page says the node cannot yet.
+    def file_without_code(self):
+        self.open("/")
+        folder = Path(tempfile.mkdtemp(prefix="cinnabar-files-"))
+        genuine = folder / "certificate-2.pdf"
+        genuine.write_bytes(b"certificate-2.pdf")
+        digest = hashlib.sha256(b"certificate-2.pdf").hexdigest()
+        probe = urllib.request.Request(f"{self.node}/v1/verify", data=json.dumps({"sha256": digest}).encode(), method="POST",
+                                       headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(probe) as r:
+                offered = r.status == 200
+        except urllib.error.HTTPError as e:
+            offered = not (e.code == 405 or (e.code == 404 and not e.read()))  # no such route yet
+        sent = len(self.proxy.paths)
+        self.b.type("#file", str(genuine), clear=False)
+        self.b.wait_for("[data-file]")
+        verdict = self.b.js("return document.querySelector('[data-file]').dataset.file;")
+        assert verdict == ("match" if offered else "unavailable"), f"{verdict} (the node {'offers' if offered else 'lacks'} POST /v1/verify)"
+        assert self.proxy.paths[sent:] == ["/v1/verify"], f"only the fingerprint is sent: {self.proxy.paths[sent:]}"
+        self.b.full_screenshot("07b-file-without-code")
+        shutil.rmtree(folder)
+
+    # 6. The QR's URL opens the page with the code checked; nothing jumps when the answer arrives.
+    def qr_url_and_layout(self):
+        code = self.codes["notarial-corrected"]
+        self.b.get(self.proxy.url + "/V/" + code.replace("-", ""))
+        self.b.js("""window.__cls = 0; new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; })
+            .observe({ type: 'layout-shift', buffered: true });""")
+        self.b.wait_for("#proof[data-state='ok']")
+        assert self.b.js("return document.querySelector('[data-result]').dataset.result;") == "VALID_CORRECTED"
+        assert self.b.text("#code-heading") == messages("en")["code.heading"], "the language choice is remembered"
+        time.sleep(0.3)
+        cls = self.b.js("return window.__cls;")
+        assert cls < 0.1, f"cumulative layout shift {cls}"
+        self.b.full_screenshot("08-qr-url-corrected")
+
+    # 7. A tampered proof from the node's test double is caught, naming the failed check.
+    def tampered(self, how, check, code_label):
+        def scenario():
+            self.proxy.tamper = how
+            try:
+                self.open("/V/" + self.codes[code_label])
+                self.b.wait_for("#proof[data-state='failed']")
+                failed = self.b.js("return document.getElementById('proof').dataset.failedCheck;")
+                assert failed == check, f"failed check {failed}, expected {check}"
+                assert "Check failed on this device" in self.b.text("#proof"), self.b.text("#proof")
+                assert self.b.js("return document.querySelector('[data-result]').dataset.confirmed;") == "false", "shown as unconfirmed"
+                self.b.full_screenshot(f"09-tampered-{how}")
+            finally:
+                self.proxy.tamper = None
+        return scenario
+
+    # 8. The court view: key-file sign-in, full history (or a clear message while the node lacks it), one-page report.
+    def court(self):
+        self.open("/V/" + self.codes["notarial-revoked"])
+        self.b.wait_for("#proof[data-state='ok']")
+        key = self.ledger / "orgs" / "court.key"
+        self.b.type("#keyfile", str(key), clear=False)
+        self.b.wait("return document.getElementById('court-status').textContent.startsWith('Signed in as');", what="sign-in")
+        assert "11510100MB00000035" in self.b.text("#court-status") or "k1" in self.b.text("#court-status")
+        self.b.click("#court-history")
+        self.b.wait("return document.querySelector('[data-court], [data-record]') !== null;", what="the history")
+        self.b.wait("return !document.getElementById('court-result').textContent.includes(arguments[0]);", messages("en")["court.loading"])
+        try:
+            urllib.request.urlopen(f"{self.node}/v1/history/{self.codes['notarial-revoked']}")
+            offered = True
+        except urllib.error.HTTPError as e:
+            offered = e.code != 404 or bool(e.read())
+        if not offered:
+            assert self.b.js("return document.querySelector('[data-court]').dataset.court;") == "unavailable"
+            self.b.full_screenshot("10a-court-unavailable")
+            # Until the node has them, a double of the organisation reads checks the page's RFC 9421 signature.
+            self.proxy.organisation_reads = OrganisationReads(self.node, self.ledger)
+            self.b.click("#court-history")
+            self.b.wait("return document.querySelector('[data-court], [data-record]') !== null;", what="the history")
+        assert self.b.js("return document.querySelector('[data-court]') === null;"), self.b.text("#court-result")
+        rows = self.b.js("return [...document.querySelectorAll('#court-result [data-record]')].map(r => r.textContent);")
+        assert len(rows) >= 2 and any("DOCUMENT_REVOKED" in r or "revoked" in r for r in rows), rows
+        proven = self.b.js("return [...document.querySelectorAll('#court-result [data-record] td:last-child')].map(td => td.textContent);")
+        assert set(proven) == {messages("en")["court.proven"]}, f"every record of the history is proven by the bundle: {proven}"
+        self.b.full_screenshot("10-court")
+        # What a person's print shows: the page opens every check for the report on 'beforeprint'.
+        self.b.js("window.dispatchEvent(new Event('beforeprint'));")
+        self.b.print_view("11-report-print-view")
+        pdf = self.b.pdf("11-report")
+        pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+        assert pages == 1, f"the report is {pages} pages"
+        # A key file with the right name but another private key: the signature is refused, and the page says so.
+        if self.proxy.organisation_reads:
+            forged = json.loads(key.read_text())
+            forged["private_key_multibase"] = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"  # the W3C vector's key
+            forged_path = Path(tempfile.mkdtemp(prefix="cinnabar-key-")) / "court.key"
+            forged_path.write_text(json.dumps(forged))
+            self.b.type("#keyfile", str(forged_path), clear=False)
+            self.b.wait("return document.getElementById('court-status').textContent.startsWith('Signed in as');", what="sign-in")
+            self.b.click("#court-history")
+            self.b.wait("return document.querySelector('[data-court]') !== null;", what="the refusal")
+            assert self.b.js("return document.querySelector('[data-court]').dataset.court;") == "SIGNATURE_INVALID"
+            assert self.b.text("[data-court]") == messages("en")["court.error.SIGNATURE_INVALID"]
+            shutil.rmtree(forged_path.parent)
+            self.proxy.organisation_reads = None
+        self.b.click("#court-signout")
+        assert self.b.text("#court-status") == messages("en")["court.signedout"]
+
+    # 9. The README picture (a valid answer in Simplified Chinese), and the page on a phone's screen.
+    def readme_picture(self):
+        self.choose_language("zh-Hans")
+        self.open("/V/" + self.codes["notarial-valid"])
+        self.b.wait_for("#proof[data-state='ok']")
+        self.b.s("POST", "/window/rect", {"width": 1000, "height": 1480})
+        self.b.js("document.getElementById('code').blur(); window.scrollTo(0, 0);")
+        self.b.screenshot("12-verification-page")
+        self.b.s("POST", "/window/rect", {"width": 400, "height": 860})
+        self.b.js("document.getElementById('answer').scrollIntoView();")
+        time.sleep(0.2)
+        overflow = self.b.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        assert overflow <= 0, f"the page is {overflow} px wider than a phone's screen"
+        self.b.screenshot("13-phone")
+        self.b.s("POST", "/window/rect", {"width": 1024, "height": 1400})
+
+
+def console_is_clean(suite):
+    """No script error and no Content-Security-Policy violation in the whole run. The only errors
+    allowed are the browser's own notes of answers the page expects and handles: 404 for the
+    organisation reads and the look-up by fingerprint while the node lacks them, 401 from the
+    double refusing a forged key."""
+    def scenario():
+        expected = ("/v1/history/", "/v1/cases/", "/v1/verify ")
+        problems = [e["message"] for e in suite.b.console() if e["level"] == "SEVERE"
+                    and not ("Failed to load resource" in e["message"] and any(p in e["message"] + " " for p in expected))]
+        assert problems == [], problems
+    return scenario
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--codes", required=True)
+    parser.add_argument("--ledger", required=True)
+    parser.add_argument("--artefacts", required=True)
+    args = parser.parse_args()
+    for tool in ("chromium", "chromedriver"):
+        if not shutil.which(tool):
+            print(f"{tool} is missing: install the Debian packages chromium and chromium-driver (make deps)")
+            print("0 passed, 1 failed")
+            return 2
+    artefacts = Path(args.artefacts)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    proxy = Proxy(args.url)
+    browser = Browser(artefacts)
+    suite = Suite(browser, proxy, args.url.rstrip("/"), json.loads(args.codes), Path(args.ledger), artefacts)
+    try:
+        suite.run("languages: zh-Hans by default, Tibetan and English change the labels", suite.languages)
+        suite.run("a valid code typed with hyphens in lower case is VALID and checked on this device", suite.valid_code)
+        suite.run("a revoked code sent with the keyboard is REVOKED with its date", suite.revoked_code)
+        suite.run("a mistyped check character is caught before any request", suite.mistyped_code)
+        suite.run("a matching and a non-matching file", suite.files)
+        suite.run("a file with no code is looked up by its fingerprint only", suite.file_without_code)
+        suite.run("the QR URL /V/<code> checks the code, with no layout shift", suite.qr_url_and_layout)
+        suite.run("a tampered inclusion proof is detected", suite.tampered("inclusion", "inclusion", "notarial-valid"))
+        suite.run("a tampered validator signature is detected", suite.tampered("signature", "checkpoint_signatures", "notarial-revoked"))
+        suite.run("court view: key file, full history, one-page report", suite.court)
+        suite.run("README picture", suite.readme_picture)
+        suite.run("no script error or CSP violation in the console", console_is_clean(suite))
+    finally:
+        browser.quit()
+        proxy.stop()
+    print(f"screenshots in {artefacts}")
+    print(f"{suite.passed} passed, {suite.failed} failed")
+    return 0 if suite.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
