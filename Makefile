@@ -17,8 +17,8 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
-	@python3 -c 'import jsonschema, yaml, openapi_spec_validator, schemathesis, cryptography' 2>/dev/null || \
-	  python3 -m pip install -q jsonschema pyyaml openapi-spec-validator schemathesis cryptography
+	@python3 -c 'import jsonschema, yaml, openapi_spec_validator, schemathesis' 2>/dev/null || \
+	  python3 -m pip install -q jsonschema pyyaml openapi-spec-validator schemathesis
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

@@ -65,74 +65,12 @@ def tamper_bundle(body: bytes, how: str) -> bytes:
     return json.dumps(bundle).encode()
 
 
-def base58btc_decode(text: str) -> bytes:
-    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-    n = 0
-    for c in text:
-        n = n * 58 + alphabet.index(c)
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
-
-
-class OrganisationReads:
-    """A test double of the node's organisation-only reads (GET /v1/history/{code}, /v1/cases/{code})
-    as the lead specified them, for as long as the node lacks them: it checks the RFC 9421 signature
-    the page made (label cinnabar; "@method" "@path" "@query"; created within ±300 s; Ed25519 by the
-    key named in keyid) against the organisation keys of the ledger, and answers the records of the
-    code's bundle in the agreed shape."""
-
-    def __init__(self, node: str, ledger: Path):
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        self.node = node
-        self.keys = {}
-        self.members = {}
-        for path in (ledger / "orgs").glob("*.key"):
-            k = json.loads(path.read_text())
-            seed = base58btc_decode(k["private_key_multibase"][1:])[2:]
-            self.keys[f"cinnabar:org:{k['org']}#{k['key_id']}"] = Ed25519PrivateKey.from_private_bytes(seed).public_key()
-            self.members[k["org"]] = k
-
-    def answer(self, method: str, target: str, headers) -> tuple:
-        def problem(status, code):
-            return status, "application/problem+json", json.dumps({"type": f"https://cinnabar.example/problems/{code}", "title": code,
-                                                                    "status": status, "detail": code, "code": code}).encode()
-        signature_input, signature = headers.get("Signature-Input"), headers.get("Signature")
-        if not signature_input or not signature:
-            return problem(401, "SIGNATURE_REQUIRED")
-        path, _, query = target.partition("?")
-        label, _, params = signature_input.partition("=")
-        fields = dict(p.split("=", 1) for p in params.split(";")[1:])
-        keyid = fields.get("keyid", "").strip('"')
-        if label != "cinnabar" or not params.startswith('("@method" "@path" "@query");') or fields.get("alg") != '"ed25519"' \
-                or abs(int(fields.get("created", "0")) - time.time()) > 300 or keyid not in self.keys:
-            return problem(401, "SIGNATURE_INVALID")
-        base = f'"@method": {method}\n"@path": {path}\n"@query": ?{query}\n"@signature-params": {params}'
-        try:
-            self.keys[keyid].verify(base64.b64decode(signature.split(":")[1]), base.encode())
-        except Exception:  # noqa: BLE001 - any failure to verify is a refusal
-            return problem(401, "SIGNATURE_INVALID")
-        code = path.rsplit("/", 1)[1]
-        with urllib.request.urlopen(f"{self.node}/v1/bundles/{code}") as r:
-            bundle = json.loads(r.read())
-        records = []
-        for e in bundle["entries"]:
-            record = json.loads(base64.b64decode(e["leaf"])[1:])
-            writer = self.members.get(record["writer_org"], {})
-            records.append({"record_id": e["record_id"], "type": record["type"], "leaf_index": e["leaf_index"],
-                            "writer_org": record["writer_org"], "writer_name": writer.get("name"), "writer_role": record["writer_role"],
-                            "key_id": record["key_id"], "created_at": record["created_at"], "record": json.dumps(record)})
-        return 200, "application/json", json.dumps({"code": code, "records": records}).encode()
-
-
 class Proxy:
-    """Forwards every request to the node; records the paths; tampers bundles when told to; can stand
-    in for the organisation-only reads the node does not offer yet."""
+    """Forwards every request to the node; records the paths; tampers bundles when told to."""
 
     def __init__(self, upstream: str):
         self.upstream = upstream.rstrip("/")
         self.tamper = None
-        self.organisation_reads = None
         self.paths = []
         proxy = self
 
@@ -146,14 +84,6 @@ class Proxy:
                 proxy.paths.append(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length) if length else None
-                if proxy.organisation_reads and self.path.startswith(("/v1/history/", "/v1/cases/")):
-                    status, content_type, body = proxy.organisation_reads.answer(self.command, self.path, self.headers)
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "accept-encoding")}
                 request = urllib.request.Request(proxy.upstream + self.path, data=data, method=self.command, headers=headers)
                 try:
@@ -411,25 +341,19 @@ class Suite:
         self.b.full_screenshot("07-file-nomatch")
         shutil.rmtree(folder)
 
-    # 5b. A file with no code: its fingerprint is looked up (POST /v1/verify), or the page says the node cannot yet.
+    # 5b. A file with no code: its fingerprint is looked up (POST /v1/verify), and only the fingerprint is sent.
     def file_without_code(self):
         self.open("/")
         folder = Path(tempfile.mkdtemp(prefix="cinnabar-files-"))
         genuine = folder / "certificate-2.pdf"
         genuine.write_bytes(b"certificate-2.pdf")
-        digest = hashlib.sha256(b"certificate-2.pdf").hexdigest()
-        probe = urllib.request.Request(f"{self.node}/v1/verify", data=json.dumps({"sha256": digest}).encode(), method="POST",
-                                       headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(probe) as r:
-                offered = r.status == 200
-        except urllib.error.HTTPError as e:
-            offered = not (e.code == 405 or (e.code == 404 and not e.read()))  # no such route yet
         sent = len(self.proxy.paths)
         self.b.type("#file", str(genuine), clear=False)
         self.b.wait_for("[data-file]")
         verdict = self.b.js("return document.querySelector('[data-file]').dataset.file;")
-        assert verdict == ("match" if offered else "unavailable"), f"{verdict} (the node {'offers' if offered else 'lacks'} POST /v1/verify)"
+        assert verdict == "match", f"{verdict}: {self.b.text('#file-result')}"
+        assert messages("en")["file.lookup.nocode"] in self.b.text("#file-result"), "a fingerprint never reveals a code"
+        assert "original" in self.b.text("#file-result"), self.b.text("#file-result")
         assert self.proxy.paths[sent:] == ["/v1/verify"], f"only the fingerprint is sent: {self.proxy.paths[sent:]}"
         self.b.full_screenshot("07b-file-without-code")
         shutil.rmtree(folder)
@@ -464,7 +388,7 @@ class Suite:
                 self.proxy.tamper = None
         return scenario
 
-    # 8. The court view: key-file sign-in, full history (or a clear message while the node lacks it), one-page report.
+    # 8. The court view: key-file sign-in, the full history from the node's signed read, one-page report.
     def court(self):
         self.open("/V/" + self.codes["notarial-revoked"])
         self.b.wait_for("#proof[data-state='ok']")
@@ -475,18 +399,6 @@ class Suite:
         self.b.click("#court-history")
         self.b.wait("return document.querySelector('[data-court], [data-record]') !== null;", what="the history")
         self.b.wait("return !document.getElementById('court-result').textContent.includes(arguments[0]);", messages("en")["court.loading"])
-        try:
-            urllib.request.urlopen(f"{self.node}/v1/history/{self.codes['notarial-revoked']}")
-            offered = True
-        except urllib.error.HTTPError as e:
-            offered = e.code != 404 or bool(e.read())
-        if not offered:
-            assert self.b.js("return document.querySelector('[data-court]').dataset.court;") == "unavailable"
-            self.b.full_screenshot("10a-court-unavailable")
-            # Until the node has them, a double of the organisation reads checks the page's RFC 9421 signature.
-            self.proxy.organisation_reads = OrganisationReads(self.node, self.ledger)
-            self.b.click("#court-history")
-            self.b.wait("return document.querySelector('[data-court], [data-record]') !== null;", what="the history")
         assert self.b.js("return document.querySelector('[data-court]') === null;"), self.b.text("#court-result")
         rows = self.b.js("return [...document.querySelectorAll('#court-result [data-record]')].map(r => r.textContent);")
         assert len(rows) >= 2 and any("DOCUMENT_REVOKED" in r or "revoked" in r for r in rows), rows
@@ -499,20 +411,18 @@ class Suite:
         pdf = self.b.pdf("11-report")
         pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
         assert pages == 1, f"the report is {pages} pages"
-        # A key file with the right name but another private key: the signature is refused, and the page says so.
-        if self.proxy.organisation_reads:
-            forged = json.loads(key.read_text())
-            forged["private_key_multibase"] = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"  # the W3C vector's key
-            forged_path = Path(tempfile.mkdtemp(prefix="cinnabar-key-")) / "court.key"
-            forged_path.write_text(json.dumps(forged))
-            self.b.type("#keyfile", str(forged_path), clear=False)
-            self.b.wait("return document.getElementById('court-status').textContent.startsWith('Signed in as');", what="sign-in")
-            self.b.click("#court-history")
-            self.b.wait("return document.querySelector('[data-court]') !== null;", what="the refusal")
-            assert self.b.js("return document.querySelector('[data-court]').dataset.court;") == "SIGNATURE_INVALID"
-            assert self.b.text("[data-court]") == messages("en")["court.error.SIGNATURE_INVALID"]
-            shutil.rmtree(forged_path.parent)
-            self.proxy.organisation_reads = None
+        # A key file with the right name but another private key: the node refuses the signature, and the page says so.
+        forged = json.loads(key.read_text())
+        forged["private_key_multibase"] = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"  # the W3C vector's key
+        forged_path = Path(tempfile.mkdtemp(prefix="cinnabar-key-")) / "court.key"
+        forged_path.write_text(json.dumps(forged))
+        self.b.type("#keyfile", str(forged_path), clear=False)
+        self.b.wait("return document.getElementById('court-status').textContent.startsWith('Signed in as');", what="sign-in")
+        self.b.click("#court-history")
+        self.b.wait("return document.querySelector('[data-court]') !== null;", what="the refusal")
+        assert self.b.js("return document.querySelector('[data-court]').dataset.court;") == "SIGNATURE_INVALID"
+        assert self.b.text("[data-court]") == messages("en")["court.error.SIGNATURE_INVALID"]
+        shutil.rmtree(forged_path.parent)
         self.b.click("#court-signout")
         assert self.b.text("#court-status") == messages("en")["court.signedout"]
 
@@ -535,9 +445,8 @@ class Suite:
 
 def console_is_clean(suite):
     """No script error and no Content-Security-Policy violation in the whole run. The only errors
-    allowed are the browser's own notes of answers the page expects and handles: 404 for the
-    organisation reads and the look-up by fingerprint while the node lacks them, 401 from the
-    double refusing a forged key."""
+    allowed are the browser's own notes of answers the page expects and handles: the 401 of the
+    node refusing a forged key's signature."""
     def scenario():
         expected = ("/v1/history/", "/v1/cases/", "/v1/verify ")
         problems = [e["message"] for e in suite.b.console() if e["level"] == "SEVERE"

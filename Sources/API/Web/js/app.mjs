@@ -462,12 +462,19 @@ function renderFile() {
     box.append(el("p", { class: "status good", "data-file": "match" }, t("file.lookup.match", { count: lookup.body.matches.length })));
     const list = el("ul", {});
     for (const m of lookup.body.matches) {
-      const open = el("button", { type: "button", class: "secondary" }, t("file.lookup.open", { code: m.code }));
-      open.addEventListener("click", () => { $("code").value = m.code; check(m.code); });
-      list.append(el("li", {}, t("file.lookup.item", { code: m.code, kind: m.document_type ? label("doctype", m.document_type) : label("kind", m.code[0]), result: label("status", m.result) }),
-        m.rendition ? ` — ${renditionText(m.rendition)}` : "", " ", open));
+      // A fingerprint never yields a code (the code index is keyed); a code comes with the match only if it was asked.
+      const kind = m.document_type ? label("doctype", m.document_type) : label("kind", m.kind === "EVIDENCE_DEPOSITED" ? "E" : "N");
+      const item = el("li", {}, t("file.lookup.item", { kind, number: m.document_number || "", issuer: m.issuer_name || m.issuer, result: label("status", m.result) }),
+        m.rendition ? ` — ${renditionText(m.rendition)}` : "", m.current === false ? t("file.lookup.replaced") : "");
+      if (m.code) {
+        const open = el("button", { type: "button", class: "secondary" }, t("file.lookup.open", { code: m.code }));
+        open.addEventListener("click", () => { $("code").value = m.code; check(m.code); });
+        item.append(" ", open);
+      }
+      list.append(item);
     }
     box.append(list);
+    box.append(el("p", { class: "note" }, t("file.lookup.nocode")));
   }
 }
 
