@@ -20,6 +20,7 @@ struct NodeCommand: AsyncParsableCommand {
         let (host, port) = try parseListen(listen ?? node.config.listen)
         let app = HTTPServer.application(node: node, host: host, port: port) { bound in
             say("cinnabar: \(node.genesis.origin) at size \(node.store.size), serving http://\(host):\(bound)/")
+            say("cinnabar: verification page http://\(host):\(bound)/ (a code opens directly at http://\(host):\(bound)/V/<CODE>)")
         }
         try await app.runService()
         node.close()
