@@ -71,7 +71,8 @@ public struct DemoScenario: Sendable {
         try await submit(.orgStatusChanged, "law-firm-status", bureau.record(.orgStatusChanged, payload: [
             "org": .string(lawFirm), "status": .string("normal"), "decision_number": .string("川司(\(year))1号"), "effective_at": .string(today),
         ]))
-        try await submit(.practitionerStatusChanged, "lawyer-status", bureau.record(.practitionerStatusChanged, payload: [
+        try await submit(.practitionerStatusChanged, "lawyer-status", bureau.record(.practitionerStatusChanged,
+                                                                                    refs: [Ref(recordID: out.records["lawyer"]!, rel: "target")], payload: [
             "licence_number": .string("15101201910000001"), "status": .string("practising"),
             "decision_number": .string("川司(\(year))2号"), "effective_from": .string(today),
         ]))

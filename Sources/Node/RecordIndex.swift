@@ -48,14 +48,20 @@ extension RecordSummary {
         w.string(writerOrg)
         w.string(docType?.rawValue ?? "")
         w.u64(leafIndex)
+        if let licence { w.string(licence) }
         return w.bytes
     }
 
     init?(recordID: String, encoded: [UInt8]) {
         var r = BinaryReader(encoded)
         guard let t = r.string(), let type = RecordType(rawValue: t), let org = r.string(), let doc = r.string(),
-              let leaf = r.u64(), r.isAtEnd else { return nil }
-        self.init(recordID: recordID, type: type, writerOrg: org, docType: DocumentType(rawValue: doc), leafIndex: leaf)
+              let leaf = r.u64() else { return nil }
+        var licence: String?
+        if !r.isAtEnd {
+            guard let l = r.string(), r.isAtEnd else { return nil }
+            licence = l
+        }
+        self.init(recordID: recordID, type: type, writerOrg: org, docType: DocumentType(rawValue: doc), leafIndex: leaf, licence: licence)
     }
 }
 

@@ -122,7 +122,13 @@ final class PermissionTableTests: XCTestCase {
             else if role == .court { own = log.plain(.evidenceDeposited, by: org) }
             else { own = log.plain(.caseOpened, by: org) }
             return log.statusBytes(type, by: org, on: own)
-        case .orgRegistered, .orgStatusChanged, .practitionerStatusChanged, .caseOpened, .evidenceDeposited:
+        case .practitionerStatusChanged:
+            // On a registration the writer made, if its role may register at all (else the bureau's).
+            let registrar = role == .arbitrationCommission || role == .justiceAdmin ? org : c.justice
+            let profession: Profession = registrar.role == .arbitrationCommission ? .arbitrator : .lawyer
+            let registration = log.append(c.record(.practitionerRegistered, by: registrar, payload: Fixture.payload(.practitionerRegistered, profession: profession)))
+            return log.statusBytes(type, by: org, on: registration)
+        case .orgRegistered, .orgStatusChanged, .caseOpened, .evidenceDeposited:
             return c.record(type, by: org, payload: Fixture.payload(type))
         }
     }
@@ -382,6 +388,28 @@ final class PermissionTableTests: XCTestCase {
             // Other members are unaffected.
             XCTAssertEqual(log.verdict(c.record(.documentIssued, by: c.notary2, payload: Fixture.payload(.documentIssued))), "admitted")
         }
+    }
+
+    func testAPractitionersStatusIsChangedOnlyThroughItsRegistration() throws {
+        let c = Consortium()
+        let log = RecordLog(c)
+        let lawyer = log.append(c.record(.practitionerRegistered, by: c.justice, payload: Fixture.payload(.practitionerRegistered, profession: .lawyer)))
+        let arbitrator = log.append(c.record(.practitionerRegistered, by: c.arbitration,
+                                             payload: Fixture.payload(.practitionerRegistered, profession: .arbitrator).with(["licence_number": .string("ARB-2025-0007")])))
+        // A commission may not suspend a lawyer the justice bureau registered.
+        XCTAssertEqual(log.verdict(log.statusBytes(.practitionerStatusChanged, by: c.arbitration, on: lawyer)), "not_original_issuer")
+        // Nor name another licence than the registration it points at.
+        XCTAssertEqual(log.verdict(log.statusBytes(.practitionerStatusChanged, by: c.arbitration, on: arbitrator)), "reference_subject_mismatch")
+        XCTAssertEqual(log.verdict(log.statusBytes(.practitionerStatusChanged, by: c.arbitration, on: arbitrator,
+                                                   changes: ["licence_number": .string("ARB-2025-0007")])), "admitted")
+        // The justice administration changes any practitioner's status, arbitrators included.
+        XCTAssertEqual(log.verdict(log.statusBytes(.practitionerStatusChanged, by: c.justice, on: arbitrator,
+                                                   changes: ["licence_number": .string("ARB-2025-0007")])), "admitted")
+        XCTAssertEqual(log.verdict(log.statusBytes(.practitionerStatusChanged, by: c.justice, on: lawyer)), "admitted")
+        // Without the registration it changes, the record is refused.
+        XCTAssertEqual(log.verdict(c.record(.practitionerStatusChanged, by: c.justice, payload: Fixture.payload(.practitionerStatusChanged))), "record_bad_refs")
+        // And it must point at a registration, not at some other record.
+        XCTAssertEqual(log.verdict(log.statusBytes(.practitionerStatusChanged, by: c.justice, on: log.creditEvent())), "reference_wrong_type")
     }
 
     func testWriterClaimingAnotherRoleIsRefused() throws {

@@ -10,19 +10,23 @@ public struct RecordSummary: Equatable, Sendable {
     /// For DOCUMENT_ISSUED: the document type.
     public let docType: DocumentType?
     public let leafIndex: UInt64
+    /// For PRACTITIONER_REGISTERED: the licence number it registers.
+    public let licence: String?
 
-    public init(recordID: String, type: RecordType, writerOrg: String, docType: DocumentType?, leafIndex: UInt64) {
+    public init(recordID: String, type: RecordType, writerOrg: String, docType: DocumentType?, leafIndex: UInt64, licence: String? = nil) {
         self.recordID = recordID
         self.type = type
         self.writerOrg = writerOrg
         self.docType = docType
         self.leafIndex = leafIndex
+        self.licence = licence
     }
 
     /// The summary of `record` at `leafIndex`.
     public init(_ record: Record, leafIndex: UInt64) {
         self.init(recordID: record.recordID, type: record.type, writerOrg: record.writerOrg,
-                  docType: record.string("doc_type").flatMap(DocumentType.init(rawValue:)), leafIndex: leafIndex)
+                  docType: record.string("doc_type").flatMap(DocumentType.init(rawValue:)), leafIndex: leafIndex,
+                  licence: record.type == .practitionerRegistered ? record.string("licence_number") : nil)
     }
 }
 
@@ -35,6 +39,7 @@ public enum PermissionError: Error, Equatable, Sendable, CustomStringConvertible
     case missingReference(String)
     case wrongTargetType(RecordType)
     case notOriginalIssuer
+    case subjectMismatch(String)
     case governanceQuorum(have: Int, need: Int)
 
     public var code: String {
@@ -46,6 +51,7 @@ public enum PermissionError: Error, Equatable, Sendable, CustomStringConvertible
         case .missingReference: "reference_not_found"
         case .wrongTargetType: "reference_wrong_type"
         case .notOriginalIssuer: "not_original_issuer"
+        case .subjectMismatch: "reference_subject_mismatch"
         case .governanceQuorum: "governance_quorum_not_met"
         }
     }
@@ -59,6 +65,7 @@ public enum PermissionError: Error, Equatable, Sendable, CustomStringConvertible
         case let .missingReference(id): "referenced record \(id) is not in the ledger"
         case let .wrongTargetType(type): "the referenced record is a \(type.rawValue), which this record cannot change"
         case .notOriginalIssuer: "only the organisation that wrote the original record may change its status"
+        case let .subjectMismatch(why): "the record is about another subject than the one it refers to: \(why)"
         case let .governanceQuorum(have, need): "\(have) governance signatures; \(need) needed"
         }
     }
@@ -114,11 +121,18 @@ public enum Permissions {
             let have = governanceSigners.intersection(registry.governance).count
             guard have >= registry.governanceQuorum else { throw .governanceQuorum(have: have, need: registry.governanceQuorum) }
 
-        case .practitionerRegistered, .practitionerStatusChanged:
+        case .practitionerRegistered:
             // Arbitration commissions appoint arbitrators only; the justice administration the rest.
             let isArbitrator = record.string("profession") == Profession.arbitrator.rawValue
-            if role == .arbitrationCommission, record.type == .practitionerRegistered, !isArbitrator {
-                throw .roleMayNotWrite(role, record.type)
+            if role == .arbitrationCommission, !isArbitrator { throw .roleMayNotWrite(role, record.type) }
+
+        case .practitionerStatusChanged:
+            // A status change names the registration it changes: a commission changes only the
+            // arbitrators it appointed; the justice administration any practitioner (domain.md §6.3).
+            let target = try requireTarget(targets["target"], record.type)
+            guard target.writerOrg == record.writerOrg || role == .justiceAdmin else { throw .notOriginalIssuer }
+            guard record.string("licence_number") == target.licence else {
+                throw .subjectMismatch("licence \(record.string("licence_number") ?? "?") but the registration is of \(target.licence ?? "?")")
             }
 
         case .documentIssued:

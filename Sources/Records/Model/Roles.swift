@@ -60,6 +60,7 @@ public enum RecordType: String, CaseIterable, Sendable, Codable {
         case .documentSuperseded, .documentRelated: [.documentIssued]
         case .creditAmended, .creditAnnulled, .creditObjectionFiled, .creditObjectionResolved, .creditPublicationEnded:
             [.creditEvent]
+        case .practitionerStatusChanged: [.practitionerRegistered]
         case .payloadErased: [.evidenceDeposited, .documentIssued, .creditEvent, .caseOpened]
         default: nil
         }
