@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote"]),
         // The legal data model: canonical JSON, signed records, permissions, status, codes.
         .target(name: "Records", dependencies: ["CinnabarCrypto", "CQRencode"]),
+        // Tendermint (consensus.md): the pure core, its WAL and signer guard over a DurableStore.
+        .target(name: "Consensus", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // Storage: one RocksDB per node.
         .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // The node: sequencing submissions into durable, signed blocks.
