@@ -120,6 +120,20 @@ public enum WireCodec {
         return CommitCertificate(height: height, round: round, valueID: ValueID(hash: id), precommits: votes)
     }
 
+    /// The bytes of a commit certificate (block store, block sync).
+    public static func encode(_ c: CommitCertificate) -> [UInt8] {
+        var w = BinaryWriter()
+        put(c, &w)
+        return w.bytes
+    }
+
+    /// Decodes a commit certificate; nil if malformed or with trailing bytes.
+    public static func decodeCertificate(_ bytes: [UInt8]) -> CommitCertificate? {
+        var r = BinaryReader(bytes)
+        guard let c = certificate(&r), r.isAtEnd else { return nil }
+        return c
+    }
+
     // MARK: Messages
 
     /// The bytes of a message on the wire.
