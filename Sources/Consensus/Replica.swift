@@ -196,7 +196,7 @@ public final class Replica {
             }
             guard let me = key?.index else { continue }
             for type in [VoteType.prevote, .precommit] {
-                if let v = core.votes(type, round: r)?.votes[me] { out.append(.vote(v)) }
+                if let v = core.votes(type, round: r)?.vote(of: me) { out.append(.vote(v)) }
             }
         }
         return out

@@ -36,6 +36,9 @@ public struct Tendermint: Sendable {
 
     /// Evidence kept per height, at most (further conflicts are still ignored, not recorded).
     public static let maxEvidence = 64
+    /// Proposals kept per round: the proposer's first, and one conflicting one (an equivocating
+    /// proposer's second value may be the one a quorum decides; line 49 needs it).
+    public static let maxProposalsPerRound = 2
 
     public let parameters: ConsensusParameters
     /// This validator's index in the set; nil for a node that only follows.
@@ -56,7 +59,7 @@ public struct Tendermint: Sendable {
     public private(set) var validRound = -1
 
     /// The message log of this height, all rounds kept (pitfall 4).
-    private var proposals: [Int: AdmittedProposal] = [:]
+    private var proposals: [Int: [AdmittedProposal]] = [:]
     private var prevotes: [Int: VoteSet] = [:]
     private var precommits: [Int: VoteSet] = [:]
     /// Distinct senders of any message per round, for line 55.
@@ -87,8 +90,10 @@ public struct Tendermint: Sendable {
 
     // MARK: - Introspection (tests and the simulator's invariant checker)
 
-    /// The accepted proposal of `round`, if any.
-    public func proposal(round: Int) -> AdmittedProposal? { proposals[round] }
+    /// The first accepted proposal of `round`, if any.
+    public func proposal(round: Int) -> AdmittedProposal? { proposals[round]?.first }
+    /// Every accepted proposal of `round` (two only if the proposer equivocated).
+    public func proposals(round: Int) -> [AdmittedProposal] { proposals[round] ?? [] }
     /// The prevotes or precommits of `round`.
     public func votes(_ type: VoteType, round: Int) -> VoteSet? {
         type == .prevote ? prevotes[round] : precommits[round]
@@ -200,23 +205,23 @@ public struct Tendermint: Sendable {
         let p = sp.proposal
         guard p.height == height, p.round <= round + parameters.futureRoundWindow,
               p.proposer == parameters.proposer(height: height, round: p.round) else { return }
-        if let first = proposals[p.round] {
-            // First one wins (pitfall 6). A different signed header from the proposer is evidence.
-            if first.signed.proposal != p && (signatureChecked || verify(sp)) {
-                record(.conflictingProposals(first.signed.proposal, p), &out)
-            }
-            return
-        }
+        let earlier = proposals[p.round] ?? []
+        if earlier.contains(where: { $0.signed.proposal == p }) { return }  // seen (same id: same value)
+        if earlier.count >= Tendermint.maxProposalsPerRound { return }
         guard signatureChecked || verify(sp) else { return }
         guard let e = evaluator.evaluate(sp.value), e.id == p.valueID else { return }
         signaturesVerified += e.signaturesVerified
+        if let first = earlier.first {
+            // Rules that act once per round (lines 22, 28) use the first; a second is evidence.
+            record(.conflictingProposals(first.signed.proposal, p), &out)
+        }
         if p.validRound >= 0 {
             for v in sp.proofOfLock.prefix(parameters.count)
             where v.vote.type == .prevote && v.vote.round == p.validRound && v.vote.valueID == p.valueID {
                 admit(v, signatureChecked: false, &out)
             }
         }
-        proposals[p.round] = AdmittedProposal(signed: sp, value: EvaluatedValue(bytes: sp.value, evaluation: e))
+        proposals[p.round] = earlier + [AdmittedProposal(signed: sp, value: EvaluatedValue(bytes: sp.value, evaluation: e))]
         senders[p.round, default: []].insert(p.proposer)
     }
 
@@ -226,15 +231,13 @@ public struct Tendermint: Sendable {
         guard v.height == height, v.round <= round + parameters.futureRoundWindow, v.validator < parameters.count
         else { return }
         var set = (v.type == .prevote ? prevotes[v.round] : precommits[v.round]) ?? VoteSet(type: v.type, round: v.round)
-        if let first = set.votes[v.validator] {
-            if first.vote != v && (signatureChecked || verify(sv)) {
-                record(.conflictingVotes(first, sv), &out)
-            }
-            return
+        guard !set.contains(v), signatureChecked || verify(sv) else { return }
+        switch set.add(sv) {
+        case .counted, .duplicate: break
+        case let .conflicting(first, counted):
+            record(.conflictingVotes(first, sv), &out)
+            guard counted else { return }
         }
-        guard signatureChecked || verify(sv) else { return }
-        let added = set.add(sv)
-        assert({ if case .counted = added { return true } else { return false } }(), "vote not counted")
         if v.type == .prevote {
             prevotes[v.round] = set
         } else {
@@ -281,8 +284,8 @@ public struct Tendermint: Sendable {
     /// in ANY round r, while decision = nil; line 50: if valid(v), decide (pitfall 4).
     private mutating func ruleL49(_ out: inout [Output]) -> Bool {
         for r in decisionRounds.sorted() {
-            guard let p = proposals[r], p.isValid, let set = precommits[r],
-                  set.count(for: p.id) >= parameters.quorum else { continue }
+            guard let set = precommits[r],
+                  let p = proposals[r]?.first(where: { $0.isValid && set.count(for: $0.id) >= parameters.quorum }) else { continue }
             let certificate = CommitCertificate(height: height, round: r, valueID: p.id, precommits: set.votes(for: p.id))
             decide(Decision(height: height, round: r, value: p.value, certificate: certificate), &out)
             return true
@@ -312,8 +315,9 @@ public struct Tendermint: Sendable {
     /// Line 36: ⟨PROPOSAL, h, round_p, v, ∗⟩ AND 2f+1 ⟨PREVOTE, h, round_p, id(v)⟩ while valid(v)
     /// ∧ step ≥ prevote, for the first time. Also runs in step precommit (pitfall 3).
     private mutating func ruleL36(_ out: inout [Output]) -> Bool {
-        guard step >= .prevote, !firedL36.contains(round), let p = proposals[round], p.isValid,
-              let set = prevotes[round], set.count(for: p.id) >= parameters.quorum else { return false }
+        guard step >= .prevote, !firedL36.contains(round), let set = prevotes[round],
+              let p = proposals[round]?.first(where: { $0.isValid && set.count(for: $0.id) >= parameters.quorum })
+        else { return false }
         firedL36.insert(round)
         if step == .prevote {  // line 37
             lockedValue = p.value  // line 38
@@ -336,7 +340,7 @@ public struct Tendermint: Sendable {
 
     /// Line 22: ⟨PROPOSAL, h, round_p, v, −1⟩ from proposer(h, round_p) while step = propose.
     private mutating func ruleL22(_ out: inout [Output]) -> Bool {
-        guard step == .propose, let p = proposals[round], p.validRound == -1 else { return false }
+        guard step == .propose, let p = proposals[round]?.first(where: { $0.validRound == -1 }) else { return false }
         let accept = p.isValid && (lockedRound == -1 || lockedValue?.id == p.id)  // line 23
         signVote(.prevote, accept ? p.id : nil, &out)  // lines 24, 26
         step = .prevote  // line 27
@@ -347,8 +351,10 @@ public struct Tendermint: Sendable {
     /// Line 28: ⟨PROPOSAL, h, round_p, v, vr⟩ AND 2f+1 ⟨PREVOTE, h, vr, id(v)⟩ while step = propose
     /// ∧ 0 ≤ vr < round_p.
     private mutating func ruleL28(_ out: inout [Output]) -> Bool {
-        guard step == .propose, let p = proposals[round], p.validRound >= 0, p.validRound < round,
-              let polka = prevotes[p.validRound], polka.count(for: p.id) >= parameters.quorum else { return false }
+        guard step == .propose, let p = proposals[round]?.first(where: {
+            $0.validRound >= 0 && $0.validRound < round
+                && (prevotes[$0.validRound]?.count(for: $0.id) ?? 0) >= parameters.quorum
+        }) else { return false }
         let accept = p.isValid && (lockedRound <= p.validRound || lockedValue?.id == p.id)  // line 29
         signVote(.prevote, accept ? p.id : nil, &out)  // lines 30, 32
         step = .prevote  // line 33

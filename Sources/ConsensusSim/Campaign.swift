@@ -59,16 +59,22 @@ public enum Campaign {
     /// Runs a seed again keeping its trace, and returns the lines that lead to its first
     /// violation: the last `limit` lines about the violating height (or the last lines at all).
     public static func minimalTrace(seed: UInt64, plan: CampaignPlan, limit: Int = 60) -> (Scenario, [String]) {
+        let (scenario, lines, height) = fullTrace(seed: seed, plan: plan)
+        var kept = lines
+        if let h = height {
+            let tag = "h\(h) "
+            kept = lines.filter { $0.contains(tag) || $0.contains("VIOLATION") || $0.contains("crash") || $0.contains("halt") || $0.contains("GST") }
+        }
+        return (scenario, Array(kept.suffix(limit)))
+    }
+
+    /// Runs a seed again keeping every trace line; also returns the first violation's height.
+    public static func fullTrace(seed: UInt64, plan: CampaignPlan) -> (Scenario, [String], UInt64?) {
         var options = plan.options
         options.keepTrace = true
         options.stopAtFirstViolation = true
         let scenario = Scenario(seed: seed, validatorChoices: plan.validatorChoices, allowed: plan.faults, twins: plan.twins)
         let result = Simulation(scenario: scenario, options: options).run()
-        var lines = result.trace
-        if let h = result.violations.first?.height {
-            let tag = "h\(h) "
-            lines = lines.filter { $0.contains(tag) || $0.contains("VIOLATION") || $0.contains("crash") || $0.contains("halt") || $0.contains("GST") }
-        }
-        return (scenario, Array(lines.suffix(limit)))
+        return (scenario, result.trace, result.violations.first?.height)
     }
 }

@@ -82,7 +82,7 @@ final class InvariantChecker {
             if vote.type == .prevote, let id = vote.valueID, let lock = lockOracle[n.validator], lock.height == vote.height,
                lock.round < vote.round, lock.id != id {
                 // Only line 28 may prevote another value than the lock, with vr ≥ lockedRound.
-                let vr = n.core?.proposal(round: vote.round)?.validRound ?? -1
+                let vr = n.core?.proposals(round: vote.round).filter { $0.id == id }.map(\.validRound).max() ?? -1
                 if vr < lock.round {
                     fail("I5 lock discipline", "node \(node) locked on \(lock.id) in round \(lock.round) prevoted \(id) in round \(vote.round) on a proposal with validRound \(vr)", height: vote.height)
                 }
@@ -199,6 +199,12 @@ final class InvariantChecker {
         guard !behind.isEmpty else { return }
         let heights = behind.map { "n\($0)@\(sim.nodes[$0].chain.height) r\(sim.nodes[$0].core?.round ?? -1)" }
         fail("I7 liveness", "after GST, \(heights.joined(separator: " ")) did not reach height \(target) by t=\(deadline)ms")
+    }
+
+    /// A run that does not end: too many events for its virtual time.
+    func runaway(events: Int, queued: Int) {
+        let heights = correctNodes.sorted().map { "n\($0)@\(sim.nodes[$0].chain.height) r\(sim.nodes[$0].core?.round ?? -1)" }
+        fail("I7 liveness", "runaway: \(events) events, \(queued) queued by t=\(sim.now)ms; \(heights.joined(separator: " "))")
     }
 
     /// I6 at the end: every checkpoint is consistent with the last (RFC 9162 consistency proofs).

@@ -129,7 +129,10 @@ final class SimNode {
             case let .status(_, h, _):
                 syncPeer(peer, theirHeight: h)
                 return []
-            default:
+            case .commit:
+                // A commit says nothing of its sender's height: answering it would ping-pong.
+                return try replica.receive(message)
+            case .proposal, .vote:
                 if message.height < replica.height { syncPeer(peer, theirHeight: message.height) }
                 return try replica.receive(message)
             }

@@ -41,7 +41,7 @@ public struct SimulationOptions: Sendable {
     /// Heights every correct node must reach, at least, before the run ends.
     public var minimumHeights: UInt64 = 4
     /// A proposer waits this long after its last decision before proposing (the block rate).
-    public var blockIntervalMillis: UInt64 = 250
+    public var blockIntervalMillis: UInt64 = 1_000
     public var maxBlockEntries = 16
     /// Client submissions: one every this many milliseconds on average (0: none).
     public var submitEveryMillis: UInt64 = 150
@@ -53,6 +53,8 @@ public struct SimulationOptions: Sendable {
     public var tickMillis: UInt64 = 1_000
     /// Network delay bounds after GST (zero for the bench).
     public var baseDelayMillis: ClosedRange<UInt64> = 1...10
+    /// A run stops (as a liveness violation) after this many events: a runaway is a bug too.
+    public var maxEvents = 400_000
     public init() {}
 }
 
@@ -157,6 +159,10 @@ public final class Simulation {
             if afterGST && finished() { break }
             if now > deadline {
                 checker.liveness(target: target, deadline: deadline)
+                break
+            }
+            if events >= options.maxEvents {
+                checker.runaway(events: events, queued: queue.count)
                 break
             }
         }

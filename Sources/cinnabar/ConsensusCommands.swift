@@ -24,6 +24,7 @@ struct SimCommand: ParsableCommand {
     @Option(help: "Fault kinds to draw from, comma-separated; 'all' or 'none'.") var faults = "all"
     @Flag(help: "Skip the second run of each seed.") var noDeterminismCheck = false
     @Flag(help: "Print one line per seed.") var verbose = false
+    @Option(help: "Write the whole trace of the first failing seed to this file.") var traceFile: String?
 
     func run() throws {
         let first = seed ?? (UInt64(secureRandomBytes(count: 4).reduce(0) { $0 << 8 | UInt32($1) }) * 1000)
@@ -65,6 +66,11 @@ struct SimCommand: ParsableCommand {
             let (_, trace) = Campaign.minimalTrace(seed: scenario.seed, plan: plan)
             say("minimal trace (rerun with: cinnabar sim --seeds 1 --seed \(scenario.seed) --validators \(validators) --faults \(faults)\(twins.map { " --twins \($0)" } ?? "")):")
             for line in trace { say("  " + line) }
+            if let traceFile {
+                let (_, all, _) = Campaign.fullTrace(seed: scenario.seed, plan: plan)
+                try (all.joined(separator: "\n") + "\n").write(toFile: traceFile, atomically: true, encoding: .utf8)
+                say("whole trace: \(traceFile) (\(all.count) lines)")
+            }
         }
         if report.failed { throw ExitCode(1) }
     }

@@ -14,15 +14,35 @@ final class VoteCountingTests: XCTestCase {
         XCTAssertEqual(d.core.evidence, [])
     }
 
-    func testAConflictingVoteIsEvidenceAndIsNotCounted() {
-        let v = c.block("a")
+    func testAConflictingVoteIsEvidenceAndCountsOnlyForItsOwnValueUpToABound() {
+        let values = ["a", "b", "c", "d"].map { c.id(c.block($0)) }
         var d = Driven(c, me: 0)
-        let first = c.vote(.prevote, round: 0, c.id(v), from: 1), second = c.vote(.prevote, round: 0, nil, from: 1)
+        let first = c.vote(.prevote, round: 0, values[0], from: 1), second = c.vote(.prevote, round: 0, nil, from: 1)
         d.step(.vote(first))
         let out = d.step(.vote(second))
         XCTAssertEqual(out, [.evidence(.conflictingVotes(first, second))])
-        XCTAssertEqual(d.core.votes(.prevote, round: 0)?.count(for: nil), 0)
-        XCTAssertEqual(d.core.votes(.prevote, round: 0)?.total, 1)
+        let set = d.core.votes(.prevote, round: 0)!
+        XCTAssertEqual(set.total, 1, "one validator")
+        XCTAssertEqual(set.count(for: nil), 1)
+        XCTAssertEqual(set.count(for: values[0]), 1)
+        for id in values.dropFirst() { d.step(.vote(c.vote(.prevote, round: 0, id, from: 1))) }
+        let after = d.core.votes(.prevote, round: 0)!
+        XCTAssertEqual(after.count(for: values[1]), 1)
+        XCTAssertEqual(after.count(for: values[2]), 0, "beyond \(VoteSet.maxVotesPerValidator) votes per validator")
+        XCTAssertEqual(d.core.evidence.count, 4, "every conflicting vote is evidence, counted or not")
+    }
+
+    /// An equivocator's vote that a correct proposer's proof of lock carries must count even if its
+    /// other vote arrived first (the simulator found the liveness loss with twins).
+    func testAProofOfLockCountsAnEquivocatorsSecondVote() {
+        let v = c.block("a"), w = c.block("b")
+        var d = Driven(c, me: 0)
+        d.step(.vote(c.vote(.prevote, round: 0, c.id(w), from: 3)))  // validator 3 equivocates
+        let pol = [1, 2, 3].map { c.vote(.prevote, round: 0, c.id(v), from: $0) }
+        d.step(.vote(c.vote(.prevote, round: 1, nil, from: 1)))
+        let out = d.step(.proposal(c.proposal(round: 1, v, validRound: 0, pol: pol)))
+        XCTAssertEqual(d.core.round, 1)
+        XCTAssertEqual(d.signedVotes(out).first, Vote(type: .prevote, height: 1, round: 1, valueID: c.id(v), validator: 0))
     }
 
     func testAForgedSignatureIsIgnoredAndIsNotEvidence() {
