@@ -48,7 +48,7 @@ let package = Package(
         ]),
         .executableTarget(name: "cinnabar", dependencies: [
             "API", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto",
-            "Consensus", "ConsensusSim",
+            "Consensus", "ConsensusSim", "ConsensusStorage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

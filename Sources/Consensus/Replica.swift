@@ -116,7 +116,7 @@ public final class Replica {
         case .start, .ownProposal, .ownVote: preconditionFailure("\(input) comes from the replica itself")
         default: break
         }
-        guard core.decision == nil else { return [] }
+        guard core.decision == nil, core.mayUse(input) else { return [] }
         return try run(input, log: true)
     }
 

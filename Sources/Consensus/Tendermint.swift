@@ -98,6 +98,25 @@ public struct Tendermint: Sendable {
     public func votes(_ type: VoteType, round: Int) -> VoteSet? {
         type == .prevote ? prevotes[round] : precommits[round]
     }
+    /// False for a message the core would certainly ignore (another height, a round beyond the
+    /// window, or one it already holds), so the driver need not log it.
+    public func mayUse(_ input: Input) -> Bool {
+        switch input {
+        case let .proposal(p):
+            let h = p.proposal
+            return h.height == height && h.round <= round + parameters.futureRoundWindow
+                && !(proposals[h.round]?.contains { $0.signed.proposal == h } ?? false)
+        case let .vote(v):
+            let vote = v.vote
+            guard vote.height == height, vote.round <= round + parameters.futureRoundWindow else { return false }
+            return !((vote.type == .prevote ? prevotes[vote.round] : precommits[vote.round])?.contains(vote) ?? false)
+        case let .commit(c, _):
+            return c.height == height && decision == nil
+        default:
+            return decision == nil
+        }
+    }
+
     /// True once a proposer asked for a value and has not proposed yet.
     public var isAwaitingValue: Bool { awaitingValue }
 
@@ -129,7 +148,19 @@ public struct Tendermint: Sendable {
             }
         }
         applyRules(&out)
+        assertInvariants()
         return out
+    }
+
+    /// The state every step must leave behind (TigerBeetle style: asserted, in debug builds).
+    private func assertInvariants() {
+        assert((lockedRound == -1) == (lockedValue == nil), "lockedRound and lockedValue disagree")
+        assert((validRound == -1) == (validValue == nil), "validRound and validValue disagree")
+        assert(lockedRound <= validRound, "a lock is always a valid value too (line 36)")
+        assert(validRound <= round && lockedRound <= round, "locks come from past or current rounds")
+        assert(!awaitingValue || (step == .propose && parameters.proposer(height: height, round: round) == me),
+               "only the proposer waits for a value, in step propose")
+        assert(decision == nil || decision!.height == height, "a decision for another height")
     }
 
     // MARK: - StartRound and the timeouts (lines 11–21, 57–67)

@@ -86,14 +86,18 @@ final class SimDisk: DurableStore {
         }
     }
 
+    /// How many intact records the durable bytes of `name` hold.
+    func durableRecords(of name: String) -> Int {
+        guard let durable = files[name]?.durable, let parsed = try? RecordFile.parse(durable, file: name) else { return 0 }
+        return parsed.records.count
+    }
+
     /// Flips one bit of a durable record that has another record after it in `name` (a damaged
     /// sector in the middle of the WAL). Returns false if the file has fewer than two records.
     func corruptMiddle(of name: String) -> Bool {
         guard let f = files[name], let durable = f.durable,
               let parsed = try? RecordFile.parse(durable, file: name), parsed.records.count >= 2 else { return false }
-        let firstLength = parsed.records[0].count + RecordFile.headerBytes
-        let at = RecordFile.headerBytes + random.int(0...(parsed.records[0].count - 1 < 0 ? 0 : parsed.records[0].count - 1))
-        guard at < firstLength else { return false }
+        let at = RecordFile.headerBytes + random.int(0...(parsed.records[0].count - 1))
         var bytes = durable
         bytes[at] ^= 0x10
         files[name] = File(current: bytes, durable: bytes)

@@ -219,8 +219,14 @@ public final class Simulation {
             }
         case let .corruptWAL(node):
             mix(7, node)
-            guard nodes[node].status == .running else { break }
+            // Wait for a running node whose WAL holds two durable records, then crash it and damage
+            // the first: on restart it must halt, not replay around the hole.
             let walName = ConsensusWAL.fileName(height: nodes[node].height)
+            guard !afterGST else { break }
+            guard nodes[node].status == .running, nodes[node].disk.durableRecords(of: walName) >= 2 else {
+                queue.push(.corruptWAL(node: node), at: now + 200)
+                break
+            }
             crashes += 1
             nodes[node].crash()
             if nodes[node].disk.corruptMiddle(of: walName) {

@@ -4,7 +4,9 @@ import ArgumentParser
 import CinnabarCrypto
 import Consensus
 import ConsensusSim
+import ConsensusStorage
 import Foundation
+import Ledger
 
 struct SimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -107,6 +109,52 @@ struct BenchConsensus: ParsableCommand {
                        signatureCPU * 1000, 100 * signatureCPU / perHeight))
         }
         say("(all n validators run in this one process: CPU/height is the whole network's; the simulated disk is in memory, so no fsync is counted)")
+        try realDiskSingleValidator(heights: min(heights, 200))
+    }
+
+    /// n = 1 on real files: the replica with its fsync'd WAL and signer log, as a node would run it.
+    private func realDiskSingleValidator(heights: Int) throws {
+        let directory = MachineLimits.temporaryDirectory("consensus")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let seed = [UInt8](repeating: 1, count: 32)
+        let set = try ValidatorSet([Validator(name: "v0", publicKey: Ed25519PrivateKey(seed: seed)!.publicKey)])
+        let origin = "bench.cinnabar.example/consensus"
+        let parameters = ConsensusParameters(chainID: origin, validators: set)
+        let store = try FileStore(directory: directory)
+        try SignerGuard.create(in: store)
+        var chain = try LedgerChain(origin: origin, validators: set)
+        let replica = try Replica(parameters: parameters, key: try ValidatorKey(index: 0, seed: seed, validators: set, origin: origin),
+                                  store: store, evaluator: chain)
+        let fsyncs = try fsyncRate(directory: directory)
+        let wall0 = Date(), cpu0 = processCPUSeconds()
+        var effects = try replica.start()
+        var lines = ""
+        for h in 1...UInt64(heights) {
+            guard case .requestValue = effects.first else { throw CLIError("unexpected effects at height \(h): \(effects)") }
+            let block = chain.makeBlock(entries: [[1] + Array("entry \(h)".utf8)], proposedTimeMillis: h, proposer: "v0", signatureLines: lines)
+            effects = try replica.proposeValue(height: h, round: 0, value: block.encoded)
+            guard case .decided = effects.last else { throw CLIError("height \(h) not decided: \(effects)") }
+            chain.apply(block)
+            lines = try replica.signCheckpoint(height: h, size: chain.size, root: chain.root)?.line.line ?? ""
+            effects = try replica.startNextHeight(evaluator: chain)
+        }
+        let wall = Date().timeIntervalSince(wall0), cpu = processCPUSeconds() - cpu0
+        say(String(format: "n = 1 on real files (fsync'd WAL and signer log): %.0f heights/s, CPU %.3f ms/height; this disk: %.0f fsyncs/s",
+                   Double(heights) / wall, cpu * 1000 / Double(heights), fsyncs))
+    }
+
+    /// Appends of 100 bytes, each followed by fsync, per second on this disk.
+    private func fsyncRate(directory: String) throws -> Double {
+        let store = try FileStore(directory: directory)
+        let start = Date()
+        var n = 0
+        while Date().timeIntervalSince(start) < 0.5 {
+            try store.append("fsync-probe", [UInt8](repeating: 0, count: 100))
+            try store.sync("fsync-probe")
+            n += 1
+        }
+        try store.remove("fsync-probe")
+        return Double(n) / Date().timeIntervalSince(start)
     }
 
     private func ed25519Rates() -> (Double, Double) {
