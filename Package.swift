@@ -31,6 +31,12 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote"]),
         // The legal data model: canonical JSON, signed records, permissions, status, codes.
         .target(name: "Records", dependencies: ["CinnabarCrypto", "CQRencode"]),
+        // Tendermint (consensus.md): the pure core, its WAL and signer guard over a DurableStore.
+        .target(name: "Consensus", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
+        // Consensus persistence on real files (fsync'd WAL and signer log).
+        .target(name: "ConsensusStorage", dependencies: ["Consensus"]),
+        // The deterministic simulator of consensus.md §3.2: one thread, seeded PRNG, virtual clock.
+        .target(name: "ConsensusSim", dependencies: ["Consensus", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // Storage: one RocksDB per node.
         .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // The node: sequencing submissions into durable, signed blocks.
@@ -42,6 +48,7 @@ let package = Package(
         ], resources: [.copy("Web")]),  // the verification page, copied beside the binary (WebRoutes.swift)
         .executableTarget(name: "cinnabar", dependencies: [
             "API", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto",
+            "Consensus", "ConsensusSim", "ConsensusStorage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,6 +57,9 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records", "CinnabarCrypto"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "ConsensusTests", dependencies: [
+            "Consensus", "ConsensusStorage", "ConsensusSim", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
+        ]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]

@@ -10,7 +10,7 @@ struct Cinnabar: AsyncParsableCommand {
         abstract: "A consortium ledger for public legal services.",
         subcommands: [NodeCommand.self, Dev.self, Keygen.self, Deposit.self, ImportCommand.self, Issue.self, Correct.self, Revoke.self, Supersede.self, Credit.self, VerifyCommand.self, HistoryCommand.self, BundleCommand.self, PolicyCommand.self,
                       CheckpointCommand.self, ProofCommand.self,
-                      AuditCommand.self, SchemasCommand.self, Bench.self])
+                      AuditCommand.self, SchemasCommand.self, Bench.self, SimCommand.self])
 }
 
 /// A CLI failure: printed as one plain line, exit status 1.

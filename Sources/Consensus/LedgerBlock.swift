@@ -1,0 +1,59 @@
+// The value Cinnabar's validators agree on: a block of the log (DESIGN.md §2.1, consensus.md
+// §2.2) — its entries, its trailer leaf, and the validator signatures on the previous checkpoint
+// that the block embeds (§2.9). This file fixes the block's canonical bytes.
+import Ledger
+
+/// One proposed block: entries, trailer, and the embedded signature lines on checkpoint(h − 1).
+///
+/// Encoding: `u8 version = 1 ‖ u32 entryCount ‖ entryCount × blob32 entry ‖ blob32 trailer leaf
+/// data ‖ blob32 signature lines (UTF-8, the exact "— …\n" lines, "" at height 1)`.
+public struct LedgerBlock: Equatable, Sendable {
+    public static let version: UInt8 = 1
+    /// Bounds checked before anything else is computed (TigerBeetle-style: every buffer bounded).
+    public static let maxEntries = 65_536
+    public static let maxEncodedBytes = 64 << 20
+    public static let maxSignatureLinesBytes = 64 << 10
+
+    /// The leaf data of the entries, tag byte included.
+    public let entries: [[UInt8]]
+    public let trailer: BlockTrailer
+    /// The signature lines on checkpoint(height − 1), as they appear in its signed note.
+    public let signatureLines: String
+
+    public init(entries: [[UInt8]], trailer: BlockTrailer, signatureLines: String) {
+        self.entries = entries
+        self.trailer = trailer
+        self.signatureLines = signatureLines
+    }
+
+    /// The canonical bytes (what PROPOSAL carries and the WAL and block store keep).
+    public var encoded: [UInt8] {
+        var w = BinaryWriter()
+        w.u8(LedgerBlock.version)
+        w.u32(UInt32(entries.count))
+        for e in entries { w.blob(e) }
+        w.blob(trailer.leafData)
+        w.blob(Array(signatureLines.utf8))
+        return w.bytes
+    }
+
+    /// Decodes the canonical bytes; nil on any truncation, trailing bytes, bound or bad trailer.
+    public init?(encoded bytes: [UInt8]) {
+        guard bytes.count <= LedgerBlock.maxEncodedBytes else { return nil }
+        var r = BinaryReader(bytes)
+        guard r.u8() == LedgerBlock.version, let count = r.u32(), count <= LedgerBlock.maxEntries else { return nil }
+        var entries: [[UInt8]] = []
+        entries.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let e = r.blob() else { return nil }
+            entries.append(e)
+        }
+        guard let leaf = r.blob(), let trailer = try? BlockTrailer(leafData: leaf), let lines = r.blob(),
+              lines.count <= LedgerBlock.maxSignatureLinesBytes, r.isAtEnd,
+              let text = String(validating: lines, as: UTF8.self) else { return nil }
+        self.init(entries: entries, trailer: trailer, signatureLines: text)
+    }
+
+    /// The block's leaves in log order: the entries, then the trailer.
+    public var leaves: [[UInt8]] { entries + [trailer.leafData] }
+}

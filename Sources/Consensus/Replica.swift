@@ -1,0 +1,249 @@
+// The driver around the pure core: it logs every input to the WAL, signs through the signer
+// guard, and applies the persistence order of consensus.md §2.8 — inputs durable before any
+// signature, a signature durable before it leaves, replay on start. One per validator node; the
+// same code runs n = 1 and n = 7, in the simulator and in the node.
+import CinnabarCrypto
+import Ledger
+import SignedNote
+
+/// A validator's keys: one Ed25519 key signs votes (consensus sign-bytes) and checkpoints (C2SP
+/// note key `<origin>/<name>`), told apart by domain separation (consensus.md §2.3).
+public struct ValidatorKey: Sendable {
+    public let index: Int
+    public let privateKey: Ed25519PrivateKey
+    public let checkpointKey: NoteSigningKey
+
+    /// The key of validator `index` of `validators`, from its 32-byte seed; the seed's public key
+    /// must be that validator's.
+    public init(index: Int, seed: [UInt8], validators: ValidatorSet, origin: String) throws {
+        guard let key = Ed25519PrivateKey(seed: seed) else { throw NoteError.badKey("seed is not 32 bytes") }
+        precondition(index >= 0 && index < validators.validators.count, "index outside the set")
+        precondition(validators.validators[index].publicKey == key.publicKey, "seed of another validator")
+        self.index = index
+        self.privateKey = key
+        self.checkpointKey = try NoteSigningKey(name: validators.validators[index].keyName(origin: origin), seed: seed)
+    }
+}
+
+/// What the node must do, in order, after giving the replica an input.
+public enum Effect: Hashable, Sendable, CustomStringConvertible {
+    /// Send to every other validator (own messages are already counted).
+    case send(ConsensusMessage)
+    /// Call `handle(.timeout(t))` after this many milliseconds of the local monotonic clock.
+    case schedule(Timeout, afterMillis: UInt64)
+    /// getValue(): build a block on the committed tip and call `proposeValue`.
+    case requestValue(height: UInt64, round: Int)
+    /// The block at `decision.height` is decided: persist block + certificate (fsync), apply it,
+    /// call `signCheckpoint`, then `startNextHeight`.
+    case decided(Decision)
+    /// A validator equivocated; keep the evidence.
+    case evidence(Evidence)
+    /// The signer guard refused to sign (the message was not sent).
+    case refused(SignRefusal)
+
+    public var description: String {
+        switch self {
+        case let .send(m): "send \(m)"
+        case let .schedule(t, ms): "schedule \(t) +\(ms)ms"
+        case let .requestValue(h, r): "getValue(h\(h) r\(r))"
+        case let .decided(d): d.description
+        case let .evidence(e): e.description
+        case let .refused(r): "refused: \(r)"
+        }
+    }
+}
+
+/// Tendermint at one node: the core for the current height, its WAL, and the signer guard.
+public final class Replica {
+    /// Messages kept per sender for the next height, at most (consensus.md §2.4 pitfall 7).
+    public static let nextHeightBufferPerSender = 8
+
+    public let parameters: ConsensusParameters
+    public let key: ValidatorKey?
+    private let store: DurableStore
+    private let signer: SignerGuard?
+    public private(set) var core: Tendermint
+    private var wal: ConsensusWAL
+    private var started = false
+    /// Messages for height + 1, by sender, in arrival order.
+    private var nextHeight: [Int: [Input]] = [:]
+    /// Ed25519 verifications of finished heights (the core counts the current one).
+    private var verifiedBefore = 0
+
+    /// Opens the replica at `evaluator.nextHeight` (the committed tip + 1). Throws
+    /// `signerStateMissing` for a validator without signer state, `corruptRecord` or
+    /// `malformedRecord` for a damaged WAL or signer log. WAL files of other heights are removed:
+    /// lower ones belong to decisions already durable in the block store.
+    public init(parameters: ConsensusParameters, key: ValidatorKey?, store: DurableStore, evaluator: any ValueEvaluator) throws {
+        self.parameters = parameters
+        self.key = key
+        self.store = store
+        if let key {
+            signer = try SignerGuard(store: store, key: key.privateKey, checkpointKey: key.checkpointKey,
+                                     chainID: parameters.chainID)
+        } else {
+            signer = nil
+        }
+        let height = evaluator.nextHeight
+        for name in try store.names().sorted() {
+            if let h = ConsensusWAL.height(ofFile: name), h != height { try store.remove(name) }
+        }
+        wal = try ConsensusWAL(store: store, height: height)
+        core = Tendermint(parameters: parameters, me: key?.index, height: height, evaluator: evaluator)
+    }
+
+    /// The height being decided.
+    public var height: UInt64 { core.height }
+    /// Ed25519 signatures verified and made so far (bench accounting).
+    public var signaturesVerified: Int { verifiedBefore + core.signaturesVerified }
+    public var signaturesMade: Int { signer?.signaturesMade ?? 0 }
+
+    /// Starts the height: replays the WAL through a fresh core (the signer returns its remembered
+    /// signatures) and returns the outputs again — sends are idempotent for receivers, timeouts
+    /// are re-armed, a decision already reached is reported again.
+    public func start() throws -> [Effect] {
+        precondition(!started, "started twice")
+        started = true
+        var effects = try run(.start, log: false)
+        for input in wal.recovered { effects += try run(input, log: false) }
+        return effects
+    }
+
+    /// Feeds one input from outside: a timeout that fired, getValue()'s answer, or a message.
+    public func handle(_ input: Input) throws -> [Effect] {
+        precondition(started, "handle before start")
+        switch input {
+        case .start, .ownProposal, .ownVote: preconditionFailure("\(input) comes from the replica itself")
+        default: break
+        }
+        guard core.decision == nil, core.mayUse(input) else { return [] }
+        return try run(input, log: true)
+    }
+
+    /// getValue()'s answer for (height, round).
+    public func proposeValue(height: UInt64, round: Int, value: [UInt8]) throws -> [Effect] {
+        try handle(.proposalValue(height: height, round: round, value: value))
+    }
+
+    /// A message from a peer: current-height proposals, votes and commits go to the core; the next
+    /// height's proposals and votes wait in a bounded buffer; the rest is not the core's.
+    public func receive(_ message: ConsensusMessage) throws -> [Effect] {
+        let input: Input
+        let sender: Int
+        switch message {
+        case let .proposal(p):
+            input = .proposal(p)
+            sender = p.proposal.proposer
+        case let .vote(v):
+            input = .vote(v)
+            sender = v.vote.validator
+        case let .commit(c, value):
+            guard c.height == height else { return [] }
+            return try handle(.commit(c, value: value))
+        case .checkpointSignature, .status:
+            return []
+        }
+        let h = message.height
+        if h == height { return try handle(input) }
+        if h == height + 1, sender < parameters.count {
+            var queue = nextHeight[sender, default: []]
+            if queue.count < Replica.nextHeightBufferPerSender && !queue.contains(input) {
+                queue.append(input)
+                nextHeight[sender] = queue
+            }
+        }
+        return []
+    }
+
+    /// Step (c) of the decision order: sign checkpoint(h) once the block is durable and applied.
+    /// Nil for an observer or if the guard refuses (it already signed a larger checkpoint).
+    public func signCheckpoint(height: UInt64, size: UInt64, root: Hash) throws -> CheckpointSignature? {
+        guard let signer, let key else { return nil }
+        switch try signer.signCheckpoint(origin: parameters.chainID, size: size, root: root) {
+        case let .success(line): return CheckpointSignature(height: height, validator: key.index, line: line)
+        case .failure: return nil
+        }
+    }
+
+    /// Step (d): after the decided block is durable and applied, start the next height (Algorithm
+    /// 1, lines 52–54) with a new WAL, then feed it the messages buffered for it.
+    public func startNextHeight(evaluator: any ValueEvaluator) throws -> [Effect] {
+        precondition(core.decision != nil, "the height is not decided")
+        precondition(evaluator.nextHeight == height + 1, "the evaluator is not at the next height")
+        try signer?.compactIfNeeded()
+        let old = wal
+        verifiedBefore += core.signaturesVerified
+        wal = try ConsensusWAL(store: store, height: evaluator.nextHeight)
+        precondition(wal.recovered.isEmpty, "a WAL for a height not yet started")
+        try old.remove()
+        core = Tendermint(parameters: parameters, me: key?.index, height: evaluator.nextHeight, evaluator: evaluator)
+        var effects = try run(.start, log: false)
+        let buffered = nextHeight.keys.sorted().flatMap { nextHeight[$0]! }
+        nextHeight = [:]
+        for input in buffered where core.decision == nil { effects += try run(input, log: true) }
+        return effects
+    }
+
+    /// The latest own messages of the current round and the round before, and the current round's
+    /// proposal: what to send again on a timer so that messages lost before GST are not lost for
+    /// ever (consensus.md §2.4 pitfall 10).
+    public func retransmissions() -> [ConsensusMessage] {
+        var out: [ConsensusMessage] = []
+        let rounds = core.round > 0 ? [core.round - 1, core.round] : [core.round]
+        for r in rounds {
+            if let p = core.proposal(round: r), p.signed.proposal.proposer == key?.index || r == core.round {
+                out.append(.proposal(p.signed))
+            }
+            guard let me = key?.index else { continue }
+            for type in [VoteType.prevote, .precommit] {
+                if let v = core.votes(type, round: r)?.vote(of: me) { out.append(.vote(v)) }
+            }
+        }
+        return out
+    }
+
+    /// Runs one input through the core, then the core's own signed messages, in order. Only the
+    /// first input is logged (own messages are re-made by the signer guard on replay).
+    private func run(_ first: Input, log: Bool) throws -> [Effect] {
+        var effects: [Effect] = []
+        var queue = [first]
+        var next = 0
+        if log { try wal.append(first) }
+        while next < queue.count {
+            let input = queue[next]
+            next += 1
+            for output in core.step(input) {
+                switch output {
+                case let .sign(request):
+                    try wal.sync()  // every input that led to it is durable before it is signed
+                    guard let signer else { continue }
+                    switch try signer.sign(request) {
+                    case let .success(signature):
+                        switch request {
+                        case let .proposal(p, value, pol):
+                            let signed = SignedProposal(proposal: p, signature: signature, value: value, proofOfLock: pol)
+                            queue.append(.ownProposal(signed))
+                            effects.append(.send(.proposal(signed)))
+                        case let .vote(v):
+                            let signed = SignedVote(vote: v, signature: signature)
+                            queue.append(.ownVote(signed))
+                            effects.append(.send(.vote(signed)))
+                        }
+                    case let .failure(refusal):
+                        effects.append(.refused(refusal))
+                    }
+                case let .schedule(t, ms):
+                    effects.append(.schedule(t, afterMillis: ms))
+                case let .requestValue(h, r):
+                    effects.append(.requestValue(height: h, round: r))
+                case let .decide(d):
+                    try wal.sync()
+                    effects.append(.decided(d))
+                case let .evidence(e):
+                    effects.append(.evidence(e))
+                }
+            }
+        }
+        return effects
+    }
+}

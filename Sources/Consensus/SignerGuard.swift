@@ -1,0 +1,181 @@
+// The signer guard (consensus.md §2.8.1): the only place a validator's key signs. It never signs
+// two different messages for one (height, round, step), nor two inconsistent checkpoints, and it
+// makes each signature durable (fsync) before handing it out, so this holds across crashes.
+import CinnabarCrypto
+import Ledger
+import SignedNote
+
+/// A validator's signing keys behind a durable, append-only record of everything signed.
+///
+/// File `signer.log`, records framed by `RecordFile`:
+/// - `0x00` — created: the state exists (written by `SignerGuard.create`, at key creation);
+/// - `0x01 ‖ u64 h ‖ u32 r ‖ u8 step ‖ 32-byte SHA-256(sign-bytes) ‖ 64-byte signature`;
+/// - `0x02 ‖ u64 size ‖ 32-byte root ‖ 64-byte signature` — a checkpoint signature.
+///
+/// Rules: a message is signed only if its (h, r, step) is after the last one signed (order
+/// proposal < prevote < precommit); the same sign-bytes at a remembered (h, r, step) get the
+/// remembered signature (replay is idempotent); anything else is refused. A checkpoint is signed
+/// only if its size is larger than the last one's; the same (size, root) gets the same signature.
+/// If the file is missing the guard refuses to start (`signerStateMissing`).
+public final class SignerGuard {
+    public static let fileName = "signer.log"
+    /// Compaction threshold: at a new height, the log is rewritten once it holds more records.
+    public static let compactAfterRecords = 512
+
+    struct Position: Comparable, Hashable {
+        let height: UInt64
+        let round: Int
+        let step: Step
+        static func < (a: Position, b: Position) -> Bool {
+            (a.height, a.round, a.step.rawValue) < (b.height, b.round, b.step.rawValue)
+        }
+    }
+
+    struct Signed {
+        let position: Position
+        let digest: Hash
+        let signature: [UInt8]
+    }
+
+    struct SignedCheckpoint {
+        let size: UInt64
+        let root: Hash
+        let signature: [UInt8]
+    }
+
+    private let store: DurableStore
+    private let key: Ed25519PrivateKey
+    private let checkpointKey: NoteSigningKey
+    private let chainID: String
+    /// The last message signed, and the messages signed at its height (for idempotent replay).
+    private var last: Signed?
+    private var atLastHeight: [Position: Signed] = [:]
+    private var lastCheckpoint: SignedCheckpoint?
+    private var records: Int
+    /// Signatures made (not returned from memory): bench accounting.
+    public private(set) var signaturesMade = 0
+
+    /// Creates the signer state for a key that has never signed. Throws `signerStateExists`.
+    public static func create(in store: DurableStore) throws {
+        guard try store.read(fileName) == nil else { throw ConsensusError.signerStateExists }
+        try store.append(fileName, RecordFile.frame([0x00]))
+        try store.sync(fileName)
+    }
+
+    /// Opens the guard. Throws `signerStateMissing` if `create` never ran here (or the file was
+    /// lost), `corruptRecord`/`malformedRecord` if the file is damaged.
+    public init(store: DurableStore, key: Ed25519PrivateKey, checkpointKey: NoteSigningKey, chainID: String) throws {
+        precondition(checkpointKey.verifierKey.publicKey == key.publicKey, "one key signs votes and checkpoints")
+        self.store = store
+        self.key = key
+        self.checkpointKey = checkpointKey
+        self.chainID = chainID
+        guard let payloads = try RecordFile.recover(store, SignerGuard.fileName), payloads.first == [0x00] else {
+            throw ConsensusError.signerStateMissing
+        }
+        records = payloads.count
+        for payload in payloads.dropFirst() { try load(payload) }
+    }
+
+    private func load(_ payload: [UInt8]) throws {
+        var r = BinaryReader(payload)
+        let bad = ConsensusError.malformedRecord(file: SignerGuard.fileName, reason: "undecodable signer record")
+        switch r.u8() {
+        case 0x01:
+            guard let h = r.u64(), let rd = r.u32(), let s = r.u8(), let step = Step(rawValue: s), let digest = r.hash(),
+                  let sig = WireCodec.signature(&r), r.isAtEnd else { throw bad }
+            remember(Signed(position: Position(height: h, round: Int(rd), step: step), digest: digest, signature: sig))
+        case 0x02:
+            guard let size = r.u64(), let root = r.hash(), let sig = WireCodec.signature(&r), r.isAtEnd else { throw bad }
+            lastCheckpoint = SignedCheckpoint(size: size, root: root, signature: sig)
+        default: throw bad
+        }
+    }
+
+    private func remember(_ s: Signed) {
+        if let last, last.position.height != s.position.height { atLastHeight = [:] }
+        atLastHeight[s.position] = s
+        last = s
+    }
+
+    /// Signs a proposal or vote, durably. Returns the signature, or why it refuses.
+    public func sign(_ request: SignRequest) throws -> Result<[UInt8], SignRefusal> {
+        let bytes = request.signBytes(chainID: chainID)
+        let digest = SHA256.hash(bytes)
+        let position = Position(height: request.height, round: request.round, step: request.step)
+        if let known = atLastHeight[position] {
+            return known.digest == digest ? .success(known.signature) : .failure(.wouldDoubleSign(
+                height: position.height, round: position.round, step: position.step))
+        }
+        if let last, position <= last.position {
+            return .failure(.wouldDoubleSign(height: position.height, round: position.round, step: position.step))
+        }
+        let signature = key.signature(for: bytes)
+        signaturesMade += 1
+        var w = BinaryWriter()
+        w.u8(0x01)
+        w.u64(position.height)
+        w.u32(UInt32(position.round))
+        w.u8(position.step.rawValue)
+        w.hash(digest)
+        w.raw(signature)
+        try store.append(SignerGuard.fileName, RecordFile.frame(w.bytes))
+        try store.sync(SignerGuard.fileName)  // durable before the signature leaves
+        records += 1
+        remember(Signed(position: position, digest: digest, signature: signature))
+        return .success(signature)
+    }
+
+    /// Signs checkpoint `(origin, size, root)` with the C2SP note key, durably; refuses a size
+    /// below the last signed one, or the same size with another root.
+    public func signCheckpoint(origin: String, size: UInt64, root: Hash) throws -> Result<NoteSignature, SignRefusal> {
+        let text = LedgerChain.checkpointText(origin: origin, size: size, root: root)
+        if let lc = lastCheckpoint {
+            if size < lc.size || (size == lc.size && root != lc.root) { return .failure(.inconsistentCheckpoint(size: size)) }
+            if size == lc.size {
+                return .success(try NoteSignature(keyName: checkpointKey.name, keyID: checkpointKey.keyID, signature: lc.signature))
+            }
+        }
+        let line = try checkpointKey.signature(for: text)
+        signaturesMade += 1
+        var w = BinaryWriter()
+        w.u8(0x02)
+        w.u64(size)
+        w.hash(root)
+        w.raw(line.signature)
+        try store.append(SignerGuard.fileName, RecordFile.frame(w.bytes))
+        try store.sync(SignerGuard.fileName)
+        records += 1
+        lastCheckpoint = SignedCheckpoint(size: size, root: root, signature: line.signature)
+        return .success(line)
+    }
+
+    /// Rewrites the log as its creation record, the last message and the last checkpoint, if it
+    /// has grown past `compactAfterRecords`. Call only between heights, before anything of the new
+    /// height is signed, so that replay of the new height needs nothing that is dropped.
+    public func compactIfNeeded() throws {
+        guard records > SignerGuard.compactAfterRecords else { return }
+        var bytes = RecordFile.frame([0x00])
+        if let last {
+            var w = BinaryWriter()
+            w.u8(0x01)
+            w.u64(last.position.height)
+            w.u32(UInt32(last.position.round))
+            w.u8(last.position.step.rawValue)
+            w.hash(last.digest)
+            w.raw(last.signature)
+            bytes += RecordFile.frame(w.bytes)
+        }
+        if let lc = lastCheckpoint {
+            var w = BinaryWriter()
+            w.u8(0x02)
+            w.u64(lc.size)
+            w.hash(lc.root)
+            w.raw(lc.signature)
+            bytes += RecordFile.frame(w.bytes)
+        }
+        try store.replace(SignerGuard.fileName, with: bytes)
+        records = 1 + (last == nil ? 0 : 1) + (lastCheckpoint == nil ? 0 : 1)
+        if let last { atLastHeight = [last.position: last] }
+    }
+}
