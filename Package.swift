@@ -40,7 +40,7 @@ let package = Package(
         // Storage: one RocksDB per node.
         .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // The node: sequencing submissions into durable, signed blocks.
-        .target(name: "Node", dependencies: ["Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .target(name: "Node", dependencies: ["Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto", "Consensus", "ConsensusStorage"]),
         // HTTP edge.
         .target(name: "API", dependencies: [
             "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog",
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ConsensusTests", dependencies: [
             "Consensus", "ConsensusStorage", "ConsensusSim", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
         ]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "NodeTests", dependencies: ["Consensus", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]
 )

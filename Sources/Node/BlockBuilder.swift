@@ -1,6 +1,8 @@
-// Makes the next block from the tip: appends the entries and the trailer to the tree, computes
-// the checkpoint and signs it. Pure apart from the clock it is given.
+// Turns a block into what the store writes: leaves, changed tiles, block record. The node's
+// blocks arrive decided by the consensus engine (`prepare`); `build` makes and signs one directly,
+// for tools that fill a store without a node (`bench proof`). Pure apart from the clock it is given.
 import CinnabarCrypto
+import Consensus
 import Ledger
 import MerkleLog
 import SignedNote
@@ -57,6 +59,30 @@ public struct BlockBuilder: Sendable {
         fileprivate let tree: TreeAppender
     }
 
+    /// The tree's right edge at the tip (what consensus's `LedgerChain` resumes from).
+    public var tree: TreeAppender { appender }
+
+    /// The store's writes for a decided block (`entries` then `trailer`, chained to the tip), with
+    /// its commit certificate and no checkpoint yet: validators sign it once it is durable.
+    public func prepare(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> Prepared {
+        let entries = block.entries, trailer = block.trailer
+        let height = (tip?.height ?? 0) + 1
+        guard trailer.height == height, trailer.previousSize == (tip?.size ?? 0), Int(trailer.entryCount) == entries.count else {
+            throw StorageError(code: "store_inconsistent", "decided block \(trailer.height) does not chain to the tip at height \(height - 1)")
+        }
+        var tree = appender
+        for entry in entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
+        let trailerLeaf = trailer.leafData
+        tree.append(leafHash: RFC6962.leafHash(trailerLeaf))
+        let record = BlockRecord(height: height, firstIndex: trailer.previousSize, size: tree.size, root: tree.rootHash,
+                                 timeMillis: trailer.timeMillis, embeddedSignatures: block.signatureLines)
+        return Prepared(commit: BlockCommit(record: record, leaves: entries + [trailerLeaf], tiles: tree.takeChangedTiles(),
+                                            signedCheckpoint: nil, certificate: certificate, derived: derived), tree: tree)
+    }
+
+    /// Records the checkpoint signed for the tip (after `accept` of a prepared block).
+    public mutating func signed(_ note: String) { lastSignedCheckpoint = note }
+
     /// The next block holding `entries`: leaves, changed tiles, record and signed checkpoint.
     /// Does not change the builder; call `accept` once the block is durable.
     public func build(entries: [[UInt8]], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> Prepared {
@@ -86,6 +112,6 @@ public struct BlockBuilder: Sendable {
     public mutating func accept(_ block: Prepared) {
         appender = block.tree
         tip = block.commit.record
-        lastSignedCheckpoint = block.commit.signedCheckpoint
+        lastSignedCheckpoint = block.commit.signedCheckpoint ?? ""
     }
 }

@@ -1,6 +1,7 @@
 // A node's directory: its genesis (origin and validator set), its own config, its validator key
 // (a 0600 file, never logged) and its RocksDB store.
 import CinnabarCrypto
+import ConsensusStorage
 import Foundation
 import Ledger
 import Records
@@ -144,6 +145,8 @@ public struct NodeDirectory: Sendable {
     public var configPath: String { path + "/node.json" }
     public var keyPath: String { path + "/validator.key" }
     public var storePath: String { path + "/store" }
+    /// The consensus engine's files: the signer guard's log and the per-height WAL (mode 0700).
+    public var consensusPath: String { path + "/consensus" }
     public var orgsPath: String { path + "/orgs" }
     public func orgKeyPath(_ slug: String) -> String { orgsPath + "/\(slug).key" }
     public var codeKeyPath: String { path + "/codes.key" }
@@ -153,6 +156,31 @@ public struct NodeDirectory: Sendable {
     public func loadGenesis() throws -> Genesis { try readJSON(genesisPath) }
     public func loadConfig() throws -> NodeConfig { try readJSON(configPath) }
     public func loadKey() throws -> NoteSigningKey { try KeyFile.load(keyPath) }
+
+    /// The write path of this directory's validator over `store`: block builder, consensus engine
+    /// (resumed at the store's tip, recovering a decision the WAL holds) and sequencer, not started.
+    public func openSequencer(store: LedgerStore, applier: BlockApplier?, configuration: Sequencer.Configuration,
+                              clockMillis: @escaping @Sendable () -> UInt64) throws -> Sequencer {
+        let genesis = try loadGenesis()
+        let config = try loadConfig()
+        let validators = try genesis.validatorSet()
+        guard let me = validators.validator(named: config.validator) else {
+            throw LedgerError.malformedGenesis("this node's validator \(config.validator) is not in the genesis")
+        }
+        let key = try loadKey()
+        guard key.verifierKey.publicKey == me.publicKey, key.name == me.keyName(origin: genesis.origin) else {
+            throw LedgerError.malformedGenesis("validator.key does not match validator \(me.name) in the genesis")
+        }
+        let builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: validators,
+                                       validatorName: me.name, signer: key, clockMillis: clockMillis)
+        guard FileManager.default.fileExists(atPath: consensusPath) else {
+            throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
+        }
+        let consensus = try BlockConsensus(files: try FileStore(directory: consensusPath), origin: genesis.origin, validators: validators,
+                                           me: me, key: key, store: store, tree: builder.tree)
+        return Sequencer(store: store, builder: builder, consensus: consensus, clockMillis: clockMillis,
+                         configuration: configuration, applier: applier)
+    }
 
     /// Creates a one-validator ledger: fresh key, genesis, config. Fails if the directory has one.
     public static func initialise(at path: String, origin: String, validator: String, listen: String) throws -> NodeDirectory {
@@ -164,6 +192,7 @@ public struct NodeDirectory: Sendable {
         }
         let key = try NoteSigningKey.generate(name: "\(origin)/\(validator)")
         try KeyFile.create(key, at: dir.keyPath)
+        try BlockConsensus.create(in: try FileStore(directory: dir.consensusPath))
         let (organisations, governance) = try DemoConsortium.create(in: dir)
         let genesis = Genesis(origin: origin, validators: [.init(name: validator, key: key.verifierKey.vkey)],
                               organisations: organisations, governance: governance)
@@ -207,22 +236,13 @@ public final class LedgerNode: Sendable {
         genesis = try directory.loadGenesis()
         config = try directory.loadConfig()
         validatorSet = try genesis.validatorSet()
-        guard let me = validatorSet.validator(named: config.validator) else {
-            throw LedgerError.malformedGenesis("this node's validator \(config.validator) is not in the genesis")
-        }
-        let key = try directory.loadKey()
-        guard key.verifierKey.publicKey == me.publicKey, key.name == me.keyName(origin: genesis.origin) else {
-            throw LedgerError.malformedGenesis("validator.key does not match validator \(me.name) in the genesis")
-        }
         store = try LedgerStore(directory: directory.storePath)
         records = try RecordIndex(store: store, genesisRegistry: try genesis.registry())
-        let builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: validatorSet,
-                                       validatorName: me.name, signer: key, clockMillis: clockMillis)
         var settings = Sequencer.Configuration()
         if let v = config.maxBlockEntries { settings.maxBlockEntries = v }
         if let v = config.maxBlockDelayMillis { settings.maxBlockDelay = .milliseconds(v) }
         if let v = config.maxQueuedEntries { settings.maxQueuedEntries = v }
-        sequencer = Sequencer(store: store, builder: builder, configuration: settings, applier: records)
+        sequencer = try directory.openSequencer(store: store, applier: records, configuration: settings, clockMillis: clockMillis)
         try sequencer.start()
     }
 

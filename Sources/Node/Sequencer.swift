@@ -1,10 +1,9 @@
-// The n = 1 write path: submissions are queued (bounded), batched into blocks by count and
-// delay, appended to the tree, chained by a trailer leaf, signed, and committed in one fsync'd
-// batch. A submission is acknowledged only after its block is durable.
-//
-// This is the seam the consensus engine will drive: `BlockBuilder` makes a block from a tip and
-// entries (what a proposer does); `commit` makes it durable (what every validator does on decide).
+// The write path: submissions are queued (bounded) and batched into blocks by count and delay;
+// each block is proposed to the consensus engine, which decides it (BlockConsensus: n = 1 runs
+// the same engine, WAL and signer guard as n = 7), then committed in one fsync'd batch with its
+// certificate, then its checkpoint is signed. A submission is acknowledged only after all that.
 import CinnabarCrypto
+import Consensus
 import Foundation
 import Ledger
 import MerkleLog
@@ -131,6 +130,8 @@ public final class Sequencer: @unchecked Sendable {
 
     private let store: LedgerStore
     private var builder: BlockBuilder  // owned by the sequencing thread after start()
+    private let consensus: BlockConsensus  // likewise
+    private let clockMillis: @Sendable () -> UInt64
     private let configuration: Configuration
     private let applier: BlockApplier?
     private let condition = NSCondition()
@@ -139,18 +140,31 @@ public final class Sequencer: @unchecked Sendable {
     private var running = false
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Sequences on top of `builder`, which must have been made from the same `store`.
-    /// Without an applier every entry is appended as it is (the raw log, used by `bench append`).
-    public init(store: LedgerStore, builder: BlockBuilder, configuration: Configuration = .init(), applier: BlockApplier? = nil) {
+    /// Sequences on top of `builder` and `consensus`, both made from the same `store` (see
+    /// `NodeDirectory.openSequencer`). Without an applier every entry is appended as it is (the
+    /// raw log, used by `bench append`).
+    init(store: LedgerStore, builder: BlockBuilder, consensus: BlockConsensus, clockMillis: @escaping @Sendable () -> UInt64,
+         configuration: Configuration = .init(), applier: BlockApplier? = nil) {
         self.store = store
         self.builder = builder
+        self.consensus = consensus
+        self.clockMillis = clockMillis
         self.configuration = configuration
         self.applier = applier
     }
 
-    /// Starts the sequencing thread. On an empty store it first commits block 1 (trailer only), so
-    /// the log always has a signed checkpoint.
+    /// Starts the sequencing thread. First it stores a block decided before a crash, if the WAL
+    /// holds one; on an empty store it commits block 1 (trailer only), so the log always has a
+    /// signed checkpoint.
     public func start() throws {
+        if let recovered = consensus.recoveredDecision {
+            let plan = applier?.plan(recovered.block.entries.map { Entry(leaf: $0) }, firstIndex: store.size) ?? BlockPlan(outcomes: recovered.block.entries.map { _ in .append })
+            guard plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) else {
+                throw ConsensusDriverError("block \(recovered.block.trailer.height) was decided but its entries no longer apply to the store")
+            }
+            try commitDecided(recovered.block, certificate: recovered.certificate, derived: plan.derived)
+            applier?.committed(plan)
+        }
         if store.tip == nil { try commitBlock([]) }
         condition.lock()
         running = true
@@ -259,17 +273,29 @@ public final class Sequencer: @unchecked Sendable {
         return batch
     }
 
-    /// Builds, signs and durably commits one block. On failure the builder is reset to the store.
+    /// Has the engine decide a block of `entries`, then commits it. On failure the builder is
+    /// reset to the store (the engine keeps its decision in the WAL; a restart stores it).
     @discardableResult
     private func commitBlock(_ entries: [[UInt8]], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> BlockRecord {
-        let block = try builder.build(entries: entries, derived: derived)
+        let decided = try consensus.decide(entries: entries, timeMillis: clockMillis())
+        return try commitDecided(decided.block, certificate: decided.certificate, derived: derived)
+    }
+
+    /// The decision order (consensus.md §2.8): block and certificate durable, then the checkpoint
+    /// signed and published, then the next height.
+    @discardableResult
+    private func commitDecided(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])]) throws -> BlockRecord {
+        let prepared = try builder.prepare(block, certificate: certificate, derived: derived)
         do {
-            try store.commit(block.commit)
-            builder.accept(block)
-            return block.commit.record
+            try store.commit(prepared.commit)
         } catch {
             try? builder.reset(to: store)
             throw error
         }
+        builder.accept(prepared)
+        let note = try consensus.committed(block)
+        try store.publish(height: prepared.commit.record.height, signedCheckpoint: note)
+        builder.signed(note)
+        return prepared.commit.record
     }
 }

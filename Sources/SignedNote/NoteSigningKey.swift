@@ -16,6 +16,10 @@ public struct NoteSigningKey: Sendable, CustomStringConvertible, CustomDebugStri
     public let verifierKey: NoteVerifierKey
     private let privateKey: Ed25519PrivateKey
 
+    /// The 32-byte Ed25519 seed, for a validator whose consensus votes are signed with the same
+    /// key (consensus.md §2.3 separates the two by domain). Never log or print it.
+    public var seed: [UInt8] { privateKey.seed }
+
     /// A key from a key name and a 32-byte Ed25519 seed. Throws `badKey` on a bad name or seed length.
     public init(name: String, seed: [UInt8]) throws {
         guard isValidKeyName(name) else { throw NoteError.badKey("invalid key name \(quoted(name))") }

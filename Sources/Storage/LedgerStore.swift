@@ -58,18 +58,22 @@ public struct BlockCommit: Sendable {
     public let leaves: [[UInt8]]
     /// Tiles that changed, from `TreeAppender.takeChangedTiles()`.
     public let tiles: [(TileKey, StoredTile)]
-    /// The signed checkpoint note for the block.
-    public let signedCheckpoint: String
+    /// The signed checkpoint note for the block, when it is known at commit time. Under consensus
+    /// it is not: validators sign after the block is durable, and `publish` stores it.
+    public let signedCheckpoint: String?
+    /// The commit certificate that decided the block (consensus.md §2.9), if any.
+    public let certificate: [UInt8]?
     /// Derived state (indexes) the block's entries produce, written in the same batch.
     public let derived: [(key: [UInt8], value: [UInt8])]
 
-    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)], signedCheckpoint: String,
-                derived: [(key: [UInt8], value: [UInt8])] = []) {
+    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)], signedCheckpoint: String?,
+                certificate: [UInt8]? = nil, derived: [(key: [UInt8], value: [UInt8])] = []) {
         precondition(UInt64(leaves.count) == record.size - record.firstIndex, "leaf count does not match the block")
         self.record = record
         self.leaves = leaves
         self.tiles = tiles
         self.signedCheckpoint = signedCheckpoint
+        self.certificate = certificate
         self.derived = derived
     }
 }
@@ -92,6 +96,8 @@ public final class LedgerStore: @unchecked Sendable {
     public let db: RocksDB
     private let leavesCF, tilesCF, blocksCF, checkpointsCF, metaCF, indexCF: RocksDB.Family
     private let tipRecord: Mutex<BlockRecord?>
+    /// A block committed but not yet published (its checkpoint not yet signed).
+    private let unpublished = Mutex<BlockRecord?>(nil)
     /// Latest partial tile per key, as last committed.
     private let partialTiles = Mutex<[TileKey: StoredTile]>([:])
     /// Full tiles never change: a two-generation cache (approximate LRU, O(1) per operation).
@@ -126,11 +132,14 @@ public final class LedgerStore: @unchecked Sendable {
         static func tile(_ key: TileKey) -> [UInt8] { var w = BinaryWriter(); w.u8(key.level); w.u64(key.index); return w.bytes }
         static func blockByHeight(_ h: UInt64) -> [UInt8] { [UInt8(ascii: "h")] + u64(h) }
         static func blockByEnd(_ size: UInt64) -> [UInt8] { [UInt8(ascii: "s")] + u64(size) }
+        static func certificate(_ h: UInt64) -> [UInt8] { [UInt8(ascii: "c")] + u64(h) }
     }
 
     // MARK: Writing
 
     /// Writes a block atomically and fsyncs it. When this returns, the block survives any crash.
+    /// Readers see it as the tip at once if it carries its signed checkpoint, else once
+    /// `publish(height:signedCheckpoint:)` stores that.
     public func commit(_ block: BlockCommit) throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
         let batch = WriteBatch()
@@ -140,7 +149,8 @@ public final class LedgerStore: @unchecked Sendable {
         for (key, tile) in block.tiles { batch.put(tilesCF, Keys.tile(key), tile.encoded()) }
         batch.put(blocksCF, Keys.blockByHeight(block.record.height), block.record.encoded)
         batch.put(blocksCF, Keys.blockByEnd(block.record.size), Keys.u64(block.record.height))
-        batch.put(checkpointsCF, Keys.u64(block.record.height), Array(block.signedCheckpoint.utf8))
+        if let note = block.signedCheckpoint { batch.put(checkpointsCF, Keys.u64(block.record.height), Array(note.utf8)) }
+        if let certificate = block.certificate { batch.put(blocksCF, Keys.certificate(block.record.height), certificate) }
         batch.put(metaCF, Keys.tip, Keys.u64(block.record.height))
         for (key, value) in block.derived { batch.put(indexCF, key, value) }
         try db.write(batch, sync: true)
@@ -151,7 +161,28 @@ public final class LedgerStore: @unchecked Sendable {
             }
         }
         for (key, tile) in block.tiles where tile.isFull { cacheFullTile(key, tile) }
-        tipRecord.withLock { $0 = block.record }
+        if block.signedCheckpoint != nil { tipRecord.withLock { $0 = block.record } } else { unpublished.withLock { $0 = block.record } }
+    }
+
+    /// Stores the signed checkpoint of the last committed block and makes that block the tip
+    /// readers see. Not synced: a checkpoint lost in a crash is signed again on restart (the
+    /// signer guard returns the same signature), and the next block's synced batch carries it.
+    public func publish(height: UInt64, signedCheckpoint: String) throws {
+        guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
+        let batch = WriteBatch()
+        batch.put(checkpointsCF, Keys.u64(height), Array(signedCheckpoint.utf8))
+        try db.write(batch, sync: false)
+        let record = try unpublished.withLock { pending -> BlockRecord? in
+            defer { if pending?.height == height { pending = nil } }
+            return pending?.height == height ? pending : try LedgerStore.readBlock(db, blocksCF, height: height)
+        }
+        guard let record else { throw StorageError(code: "store_inconsistent", "no block \(height) to publish") }
+        tipRecord.withLock { $0 = record }
+    }
+
+    /// The commit certificate stored with block `height`, if any.
+    public func certificate(height: UInt64) throws -> [UInt8]? {
+        try db.get(blocksCF, Keys.certificate(height))
     }
 
     /// Closes the database (see `RocksDB.close`).

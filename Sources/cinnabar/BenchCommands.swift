@@ -111,12 +111,10 @@ struct BenchAppend: AsyncParsableCommand {
         let genesis = try directory.loadGenesis()
         let store = try LedgerStore(directory: directory.storePath)
         defer { store.close() }
-        let builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: try genesis.validatorSet(),
-                                       validatorName: "bench", signer: try directory.loadKey(), clockMillis: LedgerNode.wallClockMillis)
         var settings = Sequencer.Configuration()
         if let maxBlockEntries { settings.maxBlockEntries = maxBlockEntries }
         if let maxBlockDelayMs { settings.maxBlockDelay = .milliseconds(maxBlockDelayMs) }
-        let sequencer = Sequencer(store: store, builder: builder, configuration: settings)
+        let sequencer = try directory.openSequencer(store: store, applier: nil, configuration: settings, clockMillis: LedgerNode.wallClockMillis)
         try sequencer.start()
         defer { sequencer.stop() }
         let counter = Counter()

@@ -1,0 +1,79 @@
+// The node's blocks go through the consensus engine (n = 1): every block carries a commit
+// certificate, each checkpoint is signed once and after its block is durable, a checkpoint lost
+// in a crash is signed again identically, and a validator whose signer state is gone refuses to run.
+import CinnabarCrypto
+import Consensus
+import Ledger
+import Node
+import SignedNote
+import Storage
+import XCTest
+
+final class EngineTests: XCTestCase {
+    func testEveryBlockIsDecidedWithACertificateForItsCheckpoint() async throws {
+        let ledger = try TemporaryLedger()
+        let writer = try ledger.writer()
+        let node = try LedgerNode(directory: ledger.directory)
+        defer { node.close() }
+        for i in 0..<20 { _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash([UInt8(i)]).hex).bytes) }
+        let tip = try XCTUnwrap(node.store.tip)
+        XCTAssertGreaterThan(tip.height, 1)
+        let origin = node.genesis.origin
+        for height in 1...tip.height {
+            let block = try XCTUnwrap(node.store.block(height: height))
+            let raw = try XCTUnwrap(node.store.certificate(height: height), "block \(height) has no certificate")
+            let certificate = try XCTUnwrap(WireCodec.decodeCertificate(raw))
+            XCTAssertEqual(certificate.height, height)
+            XCTAssertEqual(certificate.valueID, ValueID(origin: origin, size: block.size, root: block.root),
+                           "the certificate decides exactly this block's checkpoint")
+            XCTAssertEqual(try certificate.verify(ConsensusParameters(chainID: origin, validators: node.validatorSet)), 1, "one precommit: the quorum of one")
+            let note = try Note(parsing: try XCTUnwrap(node.store.checkpoint(height: height)))
+            XCTAssertEqual(try note.verify(keys: node.verifierKeys()).count, 1)
+        }
+    }
+
+    func testACheckpointLostInACrashIsSignedAgainIdentically() async throws {
+        let ledger = try TemporaryLedger()
+        let writer = try ledger.writer()
+        var note = ""
+        var height: UInt64 = 0
+        do {
+            let node = try LedgerNode(directory: ledger.directory)
+            _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("lost").hex).bytes)
+            height = try XCTUnwrap(node.store.tip).height
+            note = try XCTUnwrap(node.store.checkpoint(height: height))
+            node.close()
+        }
+        // As if the process died between the durable block and its (unsynced) checkpoint write.
+        do {
+            let store = try LedgerStore(directory: ledger.directory.storePath)
+            let batch = WriteBatch()
+            var key = BinaryWriter()
+            key.u64(height)
+            batch.delete(store.db.family(LedgerStore.Families.checkpoints), key.bytes)
+            try store.db.write(batch, sync: true)
+            XCTAssertNil(try store.checkpoint(height: height))
+            store.close()
+        }
+        let node = try LedgerNode(directory: ledger.directory)
+        defer { node.close() }
+        XCTAssertEqual(try node.store.checkpoint(height: height), note, "the signer guard gives back the same signature")
+        _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("after").hex).bytes)
+        XCTAssertGreaterThan(try XCTUnwrap(node.store.tip).height, height)
+    }
+
+    func testAValidatorWithoutItsSignerStateRefusesToStart() throws {
+        let ledger = try TemporaryLedger()
+        do {
+            let node = try LedgerNode(directory: ledger.directory)
+            node.close()
+        }
+        try FileManager.default.removeItem(atPath: ledger.directory.consensusPath)
+        XCTAssertThrowsError(try LedgerNode(directory: ledger.directory)) { error in
+            XCTAssertTrue("\(error)".contains("signer_state_missing") || "\(error)".contains("signer state"), "\(error)")
+        }
+        // An emptied directory (the signer log gone, the WAL too) is refused as well.
+        try FileManager.default.createDirectory(atPath: ledger.directory.consensusPath, withIntermediateDirectories: false)
+        XCTAssertThrowsError(try LedgerNode(directory: ledger.directory))
+    }
+}
