@@ -1,6 +1,8 @@
 // `cinnabar audit`: recompute the whole log from its leaves and check every stored hash tile,
-// block trailer chain, block record and checkpoint signature. Reports the first inconsistency.
+// block trailer chain, block record, commit certificate and checkpoint signature. Reports the
+// first inconsistency.
 import CinnabarCrypto
+import Consensus
 import Foundation
 import Ledger
 import MerkleLog
@@ -142,6 +144,16 @@ public enum Audit {
         do { signers = try note.verify(keys: keys) } catch { throw Failure("block \(h): checkpoint signature: \(error)") }
         guard Set(signers.map(\.name)).count >= set.quorum else {
             throw Failure("block \(h): checkpoint has \(signers.count) validator signatures; \(set.quorum) needed")
+        }
+        // The decision: a quorum of precommits for exactly this block's checkpoint (consensus.md §2.9).
+        guard let raw = try store.certificate(height: h), let certificate = WireCodec.decodeCertificate(raw) else {
+            throw Failure("block \(h): commit certificate is missing or malformed")
+        }
+        guard certificate.height == h, certificate.valueID == ValueID(origin: genesis.origin, size: block.size, root: root) else {
+            throw Failure("block \(h): commit certificate decides another block")
+        }
+        do { try certificate.verify(ConsensusParameters(chainID: genesis.origin, validators: set)) } catch {
+            throw Failure("block \(h): commit certificate: \(error)")
         }
     }
 

@@ -76,4 +76,30 @@ final class EngineTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: ledger.directory.consensusPath, withIntermediateDirectories: false)
         XCTAssertThrowsError(try LedgerNode(directory: ledger.directory))
     }
+
+    func testTheAuditChecksEveryCertificate() async throws {
+        let ledger = try TemporaryLedger()
+        let writer = try ledger.writer()
+        do {
+            let node = try LedgerNode(directory: ledger.directory)
+            for i in 0..<5 { _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash([UInt8(i), 9]).hex).bytes) }
+            node.close()
+        }
+        let store = try LedgerStore(directory: ledger.directory.storePath)
+        defer { store.close() }
+        let genesis = try ledger.directory.loadGenesis()
+        XCTAssertTrue(Audit.run(store: store, genesis: genesis).ok)
+        var key = BinaryWriter()
+        key.u8(UInt8(ascii: "c"))
+        key.u64(2)
+        let blocks = store.db.family(LedgerStore.Families.blocks)
+        var certificate = try XCTUnwrap(store.certificate(height: 2))
+        certificate[certificate.count - 5] ^= 0x01
+        let batch = WriteBatch()
+        batch.put(blocks, key.bytes, certificate)
+        try store.db.write(batch, sync: true)
+        let report = Audit.run(store: store, genesis: genesis)
+        XCTAssertFalse(report.ok)
+        XCTAssertTrue(report.failure?.contains("block 2: commit certificate") ?? false, report.failure ?? "")
+    }
 }
