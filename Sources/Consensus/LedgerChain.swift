@@ -71,23 +71,26 @@ public struct LedgerChain: ValueEvaluator {
         let lines = Array(block.signatureLines.utf8)
         guard SHA256.hash(lines) == block.trailer.lastCosigsHash else { return nil }
         var next = tree
-        for entry in block.entries { next.append(leafHash: RFC6962.leafHash(entry)) }
+        let leafHashes = block.entries.map(RFC6962.leafHash)
+        for hash in leafHashes { next.append(leafHash: hash) }
         next.append(leafHash: RFC6962.leafHash(block.trailer.leafData))
         let newRoot = next.rootHash
         let id = ValueID(origin: origin, size: next.size, root: newRoot)
-        let (valid, verified) = isValid(block)
+        let (valid, verified) = isValid(block, leafHashes: leafHashes)
         return Evaluation(id: id, size: next.size, root: newRoot, isValid: valid, signaturesVerified: verified)
     }
 
-    private func isValid(_ block: LedgerBlock) -> (Bool, Int) {
+    private func isValid(_ block: LedgerBlock, leafHashes: [Hash]) -> (Bool, Int) {
         let t = block.trailer
         guard t.origin == origin, t.height == height + 1, t.previousSize == size, t.previousRoot == root,
               Int(t.entryCount) == block.entries.count, t.timeMillis > timeMillis,
               validators.validator(named: t.proposer) != nil,
               t.validatorSetHash == validators.hash, t.nextValidatorSetHash == validators.hash else { return (false, 0) }
-        var seen = Set<[UInt8]>()
-        for entry in block.entries {
-            guard (try? LeafError.check(submitted: entry)) != nil, seen.insert(entry).inserted else { return (false, 0) }
+        // No repeated entry: compared by leaf hash (equal hashes are equal leaves), which costs a
+        // few words per entry where hashing the leaves' bytes again would cost every byte.
+        var seen = Set<Hash>(minimumCapacity: leafHashes.count)
+        for (entry, hash) in zip(block.entries, leafHashes) {
+            guard (try? LeafError.check(submitted: entry)) != nil, seen.insert(hash).inserted else { return (false, 0) }
         }
         if let entryRule, !entryRule(block.entries) { return (false, 0) }
         if height == 0 { return (block.signatureLines.isEmpty, 0) }
