@@ -6,6 +6,7 @@
 import Consensus
 import ConsensusStorage
 import Foundation
+import CinnabarCrypto
 import Ledger
 import MerkleLog
 import SignedNote
@@ -26,6 +27,8 @@ final class BlockConsensus {
     private(set) var lastSignatureLines: String
     /// Effects not handled yet: after a height starts, the request for a value.
     private var pending: [Effect]
+    /// The root the decided block produces (the decision's evaluation), checked when it is stored.
+    private var decidedRoot: Hash?
 
     /// Opens the engine at the store's tip. The signer state in `files` must exist (`create`
     /// makes it for a new ledger); if it is gone the node refuses to sign (§2.8).
@@ -84,6 +87,7 @@ final class BlockConsensus {
         for effect in pending {
             if case let .decided(d) = effect {
                 guard d.value.bytes == block.encoded else { throw ConsensusDriverError("height \(height) decided another block") }
+                decidedRoot = d.value.evaluation.root
                 return (block, WireCodec.encode(d.certificate))
             }
             if case let .refused(why) = effect { throw ConsensusDriverError("the signer guard refused: \(why)") }
@@ -91,10 +95,16 @@ final class BlockConsensus {
         throw ConsensusDriverError("height \(height) was not decided: \(pending)")
     }
 
-    /// The decided block is durable: sign its checkpoint and start the next height. Returns the
-    /// signed checkpoint note.
-    func committed(_ block: LedgerBlock) throws -> String {
-        chain.apply(block)
+    /// The decided block is durable, and `tree` is the tree with it appended (the block builder
+    /// computed it once; hashing every leaf again here would cost as much): sign its checkpoint
+    /// and start the next height. Returns the signed checkpoint note.
+    func committed(_ block: LedgerBlock, tree: TreeAppender) throws -> String {
+        guard tree.size == chain.size + UInt64(block.leaves.count), decidedRoot == nil || tree.rootHash == decidedRoot else {
+            throw ConsensusDriverError("the stored block \(block.trailer.height) does not give the decided checkpoint")
+        }
+        chain = try LedgerChain(origin: chain.origin, validators: chain.validators, height: block.trailer.height,
+                                timeMillis: block.trailer.timeMillis, tree: tree)
+        decidedRoot = nil
         lastSignatureLines = try signTip()
         pending = try replica.startNextHeight(evaluator: chain)
         return chain.checkpointText + "\n" + lastSignatureLines

@@ -293,7 +293,7 @@ public final class Sequencer: @unchecked Sendable {
             throw error
         }
         builder.accept(prepared)
-        let note = try consensus.committed(block)
+        let note = try consensus.committed(block, tree: builder.tree)
         try store.publish(height: prepared.commit.record.height, signedCheckpoint: note)
         builder.signed(note)
         return prepared.commit.record
