@@ -108,7 +108,6 @@ struct BenchAppend: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
         // The raw log: the sequencer without record admission (`bench ingest` measures records).
-        let genesis = try directory.loadGenesis()
         let store = try LedgerStore(directory: directory.storePath)
         defer { store.close() }
         var settings = Sequencer.Configuration()
