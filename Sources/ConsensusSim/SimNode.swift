@@ -153,6 +153,12 @@ final class SimNode {
         run { try proposeIfReady() }
     }
 
+    /// The block interval has passed: answer a pending getValue() if the signatures are in.
+    func wake() {
+        guard status == .running else { return }
+        run { try proposeIfReady() }
+    }
+
     // MARK: - The application
 
     private func run(_ body: () throws -> [Effect]) {
@@ -180,8 +186,9 @@ final class SimNode {
             case let .schedule(t, ms):
                 sim.schedule(timer: t, node: id, incarnation: incarnation, afterMillis: ms)
             case let .requestValue(h, r):
+                // Answered from a later event: a run of heights never happens inside one event.
                 pendingRequest = (h, r)
-                queue += try proposeIfReady()
+                sim.scheduleWake(node: id, at: max(sim.now, lastDecisionMillis + sim.blockIntervalMillis))
             case let .decided(d):
                 queue += try commit(d, replica)
             case .evidence, .refused:
@@ -238,7 +245,7 @@ final class SimNode {
               request.round == replica.core.round, replica.core.isAwaitingValue else { return [] }
         guard chain.height == 0 || signatures.count >= parameters.quorum else { return [] }
         guard sim.now >= lastDecisionMillis + sim.blockIntervalMillis else {
-            sim.scheduleTick(node: id, at: lastDecisionMillis + sim.blockIntervalMillis)
+            sim.scheduleWake(node: id, at: lastDecisionMillis + sim.blockIntervalMillis)
             return []
         }
         pendingRequest = nil

@@ -201,8 +201,9 @@ public final class Simulation {
             nodes[node].tick()
             queue.push(.tick(node: node), at: now + scaled(options.tickMillis, node: node))
         case let .wake(node):
+            mix(10, node)
             wakes.remove(node)
-            nodes[node].tick()
+            nodes[node].wake()
         case let .crash(node):
             mix(4, node)
             if nodes[node].status == .running {
@@ -285,7 +286,7 @@ public final class Simulation {
         queue.push(.timer(node: node, incarnation: incarnation, t), at: now + scaled(ms, node: node))
     }
 
-    func scheduleTick(node: Int, at time: UInt64) {
+    func scheduleWake(node: Int, at time: UInt64) {
         guard !wakes.contains(node) else { return }
         wakes.insert(node)
         queue.push(.wake(node: node), at: max(time, now))

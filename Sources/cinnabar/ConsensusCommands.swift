@@ -89,7 +89,7 @@ struct BenchConsensus: ParsableCommand {
     func run() throws {
         let (signRate, verifyRate) = ed25519Rates()
         say("machine: Ed25519 sign \(rate(signRate))/s, verify \(rate(verifyRate))/s (libsodium, one core, this run)")
-        say(String(format: "%-4@ %12@ %14@ %12@ %12@ %14@", "n", "heights/s", "CPU/height", "signs/h", "verifies/h", "signature CPU"))
+        say("n       heights/s     CPU/height      signs/h   verifies/h   signature CPU (share)")
         for n in validators.split(separator: ",").compactMap({ Int($0) }) {
             var options = SimulationOptions()
             options.minimumHeights = UInt64(heights)
