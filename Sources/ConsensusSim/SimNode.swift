@@ -89,6 +89,7 @@ final class SimNode {
             effects += try r.start()
             try perform(effects)
         } catch is SimCrash {
+            sim.crashPointHit()
             crash()
         } catch {
             halt("\(error)")
@@ -165,6 +166,7 @@ final class SimNode {
         do {
             try perform(try body())
         } catch is SimCrash {
+            sim.crashPointHit()
             crash()
         } catch {
             halt("\(error)")
