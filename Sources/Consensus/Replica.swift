@@ -2,56 +2,20 @@
 // guard, and applies the persistence order of consensus.md §2.8 — inputs durable before any
 // signature, a signature durable before it leaves, replay on start. One per validator node; the
 // same code runs n = 1 and n = 7, in the simulator and in the node.
+//
+// How a node drives it (the application interface):
+//   1. At start: `LedgerChain` at the committed tip (the evaluator: deterministic valid(v), id(v)),
+//      `Replica(parameters:key:store:evaluator:)` over a `FileStore`, then
+//      `signCheckpoint` for the tip (idempotent) and `start()`; act on the effects.
+//   2. `.requestValue(h, r)`: build a block on the tip (`LedgerChain.makeBlock`: entries, time,
+//      proposer, ≥ Q signature lines on checkpoint(h − 1)) and call `proposeValue(h, r, bytes)`.
+//   3. `.send(m)`: send to every peer. `.schedule(t, ms)`: call `handle(.timeout(t))` later.
+//      Messages from peers: `receive(m)`. Checkpoint signatures and status are the node's own.
+//   4. `.decided(d)`: (a) store block + `d.certificate` durably, (b) apply (advance the chain),
+//      (c) `signCheckpoint(height:size:root:)` and send it, (d) `startNextHeight(evaluator:)`.
 import CinnabarCrypto
 import Ledger
 import SignedNote
-
-/// A validator's keys: one Ed25519 key signs votes (consensus sign-bytes) and checkpoints (C2SP
-/// note key `<origin>/<name>`), told apart by domain separation (consensus.md §2.3).
-public struct ValidatorKey: Sendable {
-    public let index: Int
-    public let privateKey: Ed25519PrivateKey
-    public let checkpointKey: NoteSigningKey
-
-    /// The key of validator `index` of `validators`, from its 32-byte seed; the seed's public key
-    /// must be that validator's.
-    public init(index: Int, seed: [UInt8], validators: ValidatorSet, origin: String) throws {
-        guard let key = Ed25519PrivateKey(seed: seed) else { throw NoteError.badKey("seed is not 32 bytes") }
-        precondition(index >= 0 && index < validators.validators.count, "index outside the set")
-        precondition(validators.validators[index].publicKey == key.publicKey, "seed of another validator")
-        self.index = index
-        self.privateKey = key
-        self.checkpointKey = try NoteSigningKey(name: validators.validators[index].keyName(origin: origin), seed: seed)
-    }
-}
-
-/// What the node must do, in order, after giving the replica an input.
-public enum Effect: Hashable, Sendable, CustomStringConvertible {
-    /// Send to every other validator (own messages are already counted).
-    case send(ConsensusMessage)
-    /// Call `handle(.timeout(t))` after this many milliseconds of the local monotonic clock.
-    case schedule(Timeout, afterMillis: UInt64)
-    /// getValue(): build a block on the committed tip and call `proposeValue`.
-    case requestValue(height: UInt64, round: Int)
-    /// The block at `decision.height` is decided: persist block + certificate (fsync), apply it,
-    /// call `signCheckpoint`, then `startNextHeight`.
-    case decided(Decision)
-    /// A validator equivocated; keep the evidence.
-    case evidence(Evidence)
-    /// The signer guard refused to sign (the message was not sent).
-    case refused(SignRefusal)
-
-    public var description: String {
-        switch self {
-        case let .send(m): "send \(m)"
-        case let .schedule(t, ms): "schedule \(t) +\(ms)ms"
-        case let .requestValue(h, r): "getValue(h\(h) r\(r))"
-        case let .decided(d): d.description
-        case let .evidence(e): e.description
-        case let .refused(r): "refused: \(r)"
-        }
-    }
-}
 
 /// Tendermint at one node: the core for the current height, its WAL, and the signer guard.
 public final class Replica {

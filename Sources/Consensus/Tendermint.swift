@@ -20,6 +20,10 @@
 //   back, so the core counts its own vote only once it is signed and durable.
 // - valid(v) and id(v) come from a `ValueEvaluator`; a proposal whose value does not evaluate to
 //   the id its header signs is dropped, so an admitted proposal's id names exactly its value.
+// - The message log is bounded: rounds up to round_p + window; per validator and (round, type) its
+//   first vote and at most two conflicting ones (each counted for its own value, as the paper's
+//   log would count it, and reported as evidence); per round the proposer's first proposal and one
+//   conflicting one. Lines 22 and 28 act once per round; lines 36 and 49 consider every proposal.
 import CinnabarCrypto
 
 /// One height of Tendermint consensus at one validator (or an observer, `me == nil`).

@@ -42,7 +42,7 @@ public enum Campaign {
             report.runs += 1
             report.heightsDecided += result.minHeight
             report.events += result.events
-            report.crashes += result.crashes
+            report.crashes += result.crashes + result.crashPointHits
             report.halts += result.halts.count
             report.virtualMillis += result.virtualMillis
             for f in scenario.faults { report.faultRuns[f, default: 0] += 1 }

@@ -17,6 +17,7 @@ final class InvariantChecker {
     /// The reference log: the first decision at each height by a correct node, checked and applied.
     private var reference: LedgerChain
     private var decidedIDs: [ValueID] = []
+    private var certificates: [CommitCertificate] = []
     private var checkpoints: [(size: UInt64, root: Hash)] = []
     private var leafHashes: [Hash] = []
     private var submittedEntries: Set<[UInt8]> = []
@@ -137,7 +138,16 @@ final class InvariantChecker {
         }
         if Int(h) <= decidedIDs.count {
             if decidedIDs[Int(h) - 1] != d.value.id {
-                fail("I1 agreement", "node \(node) decided \(d.value.id) at h\(h), another correct node \(decidedIDs[Int(h) - 1])", height: h)
+                // I9: two certificates of one round share at least W signers, all of them equivocators.
+                let other = certificates[Int(h) - 1]
+                let both = Set(other.signers).intersection(d.certificate.signers).sorted()
+                fail("I1 agreement", "node \(node) decided \(d.value.id) at h\(h) r\(d.round), another correct node \(other.valueID) in r\(other.round); validators in both certificates: \(both)", height: h)
+                if other.round == d.certificate.round {
+                    let innocent = both.filter { !byzantineValidators.contains($0) }
+                    if both.count < parameters.weakQuorum || !innocent.isEmpty {
+                        fail("I9 accountability", "the fork at h\(h) implicates \(both), correct among them: \(innocent)", height: h)
+                    }
+                }
             }
             return
         }
@@ -170,6 +180,7 @@ final class InvariantChecker {
         for leaf in block.leaves { leafHashes.append(RFC6962.leafHash(leaf)) }
         precondition(UInt64(leafHashes.count) == reference.size, "reference leaves out of step")
         decidedIDs.append(d.value.id)
+        certificates.append(d.certificate)
         checkpoints.append((reference.size, reference.root))
         if chain.root != reference.root || chain.size != reference.size {
             fail("I1 agreement", "node \(node)'s tree differs from the reference at h\(h)", height: h)

@@ -43,9 +43,9 @@ public struct Scenario: Sendable, CustomStringConvertible {
     /// Validators that run as twins, and the Byzantine equivocator, if any.
     public let twinned: [Int]
     public let equivocator: Int?
-    public let faults: [FaultKind]
+    public private(set) var faults: [FaultKind]
     /// Global stabilisation time: no fault is active from here on.
-    public let gstMillis: UInt64
+    public private(set) var gstMillis: UInt64
     /// Node → validator index (twins: two nodes share one).
     let nodeValidator: [Int]
     var outages: [LinkOutage] = []
@@ -187,6 +187,18 @@ public struct Scenario: Sendable, CustomStringConvertible {
             }
         }
         tornTails = tornTails || chosen.contains(.crash)
+    }
+
+    /// A fault-free run of `validators` in which `node` dies just before its `operation`-th disk
+    /// operation (append, sync, truncate, replace or remove) after the start, torn tail and all,
+    /// and comes back at GST: sweeping `operation` crashes the node at every persistence point.
+    public static func crash(node: Int, beforeOperation operation: Int, validators: Int, seed: UInt64) -> Scenario {
+        var s = Scenario(seed: seed, validatorChoices: [validators], allowed: [])
+        s.faults = [.crash]
+        s.gstMillis = 6_000
+        s.crashPoints = [(node, 0, operation)]
+        s.tornTails = true
+        return s
     }
 
     public var description: String {

@@ -89,6 +89,7 @@ final class SimNode {
             effects += try r.start()
             try perform(effects)
         } catch is SimCrash {
+            sim.crashPointHit()
             crash()
         } catch {
             halt("\(error)")
@@ -153,12 +154,19 @@ final class SimNode {
         run { try proposeIfReady() }
     }
 
+    /// The block interval has passed: answer a pending getValue() if the signatures are in.
+    func wake() {
+        guard status == .running else { return }
+        run { try proposeIfReady() }
+    }
+
     // MARK: - The application
 
     private func run(_ body: () throws -> [Effect]) {
         do {
             try perform(try body())
         } catch is SimCrash {
+            sim.crashPointHit()
             crash()
         } catch {
             halt("\(error)")
@@ -180,8 +188,9 @@ final class SimNode {
             case let .schedule(t, ms):
                 sim.schedule(timer: t, node: id, incarnation: incarnation, afterMillis: ms)
             case let .requestValue(h, r):
+                // Answered from a later event: a run of heights never happens inside one event.
                 pendingRequest = (h, r)
-                queue += try proposeIfReady()
+                sim.scheduleWake(node: id, at: max(sim.now, lastDecisionMillis + sim.blockIntervalMillis))
             case let .decided(d):
                 queue += try commit(d, replica)
             case .evidence, .refused:
@@ -238,7 +247,7 @@ final class SimNode {
               request.round == replica.core.round, replica.core.isAwaitingValue else { return [] }
         guard chain.height == 0 || signatures.count >= parameters.quorum else { return [] }
         guard sim.now >= lastDecisionMillis + sim.blockIntervalMillis else {
-            sim.scheduleTick(node: id, at: lastDecisionMillis + sim.blockIntervalMillis)
+            sim.scheduleWake(node: id, at: lastDecisionMillis + sim.blockIntervalMillis)
             return []
         }
         pendingRequest = nil

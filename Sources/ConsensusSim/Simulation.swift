@@ -29,6 +29,8 @@ public struct SimulationResult: Sendable {
     public let events: Int
     public let virtualMillis: UInt64
     public let crashes: Int
+    /// Crashes struck at an armed persistence point.
+    public let crashPointHits: Int
     public let halts: [String]
     public let signaturesMade: Int
     public let signaturesVerified: Int
@@ -53,6 +55,9 @@ public struct SimulationOptions: Sendable {
     public var tickMillis: UInt64 = 1_000
     /// Network delay bounds after GST (zero for the bench).
     public var baseDelayMillis: ClosedRange<UInt64> = 1...10
+    /// Check the invariants (off only for the bench: the checker re-verifies every certificate and
+    /// signature, work that is not the engine's).
+    public var checkInvariants = true
     /// A run stops (as a liveness violation) after this many events: a runaway is a bug too.
     public var maxEvents = 400_000
     public init() {}
@@ -85,6 +90,7 @@ public final class Simulation {
     private var checker: InvariantChecker!
     private var events = 0
     private var crashes = 0
+    private var crashPointHits = 0
     private var halts: [String] = []
     private var outagesByLink: [Int: [LinkOutage]] = [:]
     private var afterGST = false
@@ -168,10 +174,11 @@ public final class Simulation {
         }
         let correct = scenario.correctNodes.filter { nodes[$0].status == .running }
         let heights = correct.map { nodes[$0].chain.height }
-        if checker.violations.isEmpty { checker.finish() }
+        if checker.violations.isEmpty && options.checkInvariants { checker.finish() }
         return SimulationResult(
             scenario: scenario, traceHash: traceHash, minHeight: heights.min() ?? 0, maxHeight: heights.max() ?? 0,
-            violations: checker.violations, events: events, virtualMillis: now, crashes: crashes, halts: halts,
+            violations: checker.violations, events: events, virtualMillis: now, crashes: crashes,
+            crashPointHits: crashPointHits, halts: halts,
             signaturesMade: nodes.reduce(0) { $0 + ($1.replica?.signaturesMade ?? 0) },
             signaturesVerified: nodes.reduce(0) { $0 + ($1.replica?.signaturesVerified ?? 0) + $1.applicationVerifications },
             trace: traceLines)
@@ -201,8 +208,9 @@ public final class Simulation {
             nodes[node].tick()
             queue.push(.tick(node: node), at: now + scaled(options.tickMillis, node: node))
         case let .wake(node):
+            mix(10, node)
             wakes.remove(node)
-            nodes[node].tick()
+            nodes[node].wake()
         case let .crash(node):
             mix(4, node)
             if nodes[node].status == .running {
@@ -260,7 +268,7 @@ public final class Simulation {
             deadline = now + livenessBound(round: r, heights: target - h)
             note("GST: heights up to \(h), rounds up to \(r); target \(target) by t=\(deadline)ms")
         }
-        checker.afterStep()
+        if options.checkInvariants { checker.afterStep() }
     }
 
     /// The I7 bound: per height to decide, the timeouts of n + 2 rounds from the highest round at
@@ -285,7 +293,7 @@ public final class Simulation {
         queue.push(.timer(node: node, incarnation: incarnation, t), at: now + scaled(ms, node: node))
     }
 
-    func scheduleTick(node: Int, at time: UInt64) {
+    func scheduleWake(node: Int, at time: UInt64) {
         guard !wakes.contains(node) else { return }
         wakes.insert(node)
         queue.push(.wake(node: node), at: max(time, now))
@@ -357,17 +365,19 @@ public final class Simulation {
         if options.keepTrace {
             if case .schedule = effect {} else { note("n\(node): \(effect)") }
         }
-        checker.observe(node: node, effect: effect)
+        if options.checkInvariants { checker.observe(node: node, effect: effect) }
     }
 
     func observe(node: Int, checkpointSignature s: CheckpointSignature, size: UInt64, root: Hash) {
         mix(9, node, Int(s.height), size)
-        checker.observe(node: node, checkpointSignature: s, size: size, root: root)
+        if options.checkInvariants { checker.observe(node: node, checkpointSignature: s, size: size, root: root) }
     }
 
     func decided(node: Int, decision: Decision, chain: LedgerChain) {
-        checker.decided(node: node, decision: decision, chain: chain)
+        if options.checkInvariants { checker.decided(node: node, decision: decision, chain: chain) }
     }
+
+    func crashPointHit() { crashPointHits += 1 }
 
     func record(node: Int, event: String) {
         if event.hasPrefix("halt") { halts.append("n\(node) \(event)") }
