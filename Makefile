@@ -1,22 +1,28 @@
 # Cinnabar: `make run` starts a one-validator dev ledger; `make test` runs every test.
 SHELL := /bin/bash
-# chromium, chromium-driver and the CJK, Tibetan and Yi fonts: the verification page's browser tests.
-DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config \
-	chromium chromium-driver fonts-wqy-microhei fonts-tibetan-machine fonts-sil-nuosusil
+# What the node needs to build and run.
+DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config
+# What the tests add: chromium, chromium-driver and the CJK, Tibetan and Yi fonts for the
+# verification page's browser tests, wrk for the HTTP benchmarks.
+TEST_DEBS := chromium chromium-driver fonts-wqy-microhei fonts-tibetan-machine fonts-sil-nuosusil wrk
 DATA ?= data/dev
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
+PACKAGES ?= $(DEBS)
 
-.PHONY: run test deps build release bench schemas clean
+.PHONY: run test deps test-deps build release bench schemas clean
 
 # Install the Debian packages that are missing (needs root or sudo).
 deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+test-deps: PACKAGES = $(DEBS) $(TEST_DEBS)
+test-deps: deps
 	@python3 -c 'import jsonschema, yaml, openapi_spec_validator, schemathesis' 2>/dev/null || \
 	  python3 -m pip install -q jsonschema pyyaml openapi-spec-validator schemathesis
 
@@ -34,7 +40,7 @@ run: release
 	fi
 	.build/release/cinnabar node --dir $(DATA) --listen $(LISTEN)
 
-test: deps
+test: test-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
