@@ -74,6 +74,10 @@ public struct Tendermint: Sendable {
     private var firedL34: Set<Int> = []
     private var firedL36: Set<Int> = []
     private var firedL47: Set<Int> = []
+    /// Values already evaluated at this height, by id: a proposer's own value, re-proposals and
+    /// duplicates are not evaluated (Merkle root, embedded signatures) twice. At most one entry per
+    /// admitted proposal and own value, so bounded like the proposals.
+    private var evaluated: [ValueID: EvaluatedValue] = [:]
     /// True between `requestValue` and the proposal for the current round.
     private var awaitingValue = false
     private var started = false
@@ -196,8 +200,7 @@ public struct Tendermint: Sendable {
         guard awaitingValue, h == height, r == round, step == .propose, let me else { return }
         awaitingValue = false
         assert(validValue == nil && validRound == -1, "a valid value appeared while proposing a new one")
-        guard let e = evaluator.evaluate(value) else { return }  // the application's own block is malformed
-        signaturesVerified += e.signaturesVerified
+        guard let e = evaluate(value) else { return }  // the application's own block is malformed
         let p = Proposal(height: height, round: r, validRound: -1, valueID: e.id, proposer: me)
         out.append(.sign(.proposal(p, value: value, proofOfLock: [])))
     }
@@ -226,8 +229,7 @@ public struct Tendermint: Sendable {
         guard certificate.height == height else { return }
         signaturesVerified += certificate.precommits.count
         guard (try? certificate.verify(parameters)) != nil else { return }
-        guard let e = evaluator.evaluate(value), e.id == certificate.valueID, e.isValid else { return }
-        signaturesVerified += e.signaturesVerified
+        guard let e = evaluate(value), e.id == certificate.valueID, e.isValid else { return }
         decide(Decision(height: height, round: certificate.round, value: EvaluatedValue(bytes: value, evaluation: e),
                         certificate: certificate), &out)
     }
@@ -244,8 +246,7 @@ public struct Tendermint: Sendable {
         if earlier.contains(where: { $0.signed.proposal == p }) { return }  // seen (same id: same value)
         if earlier.count >= Tendermint.maxProposalsPerRound { return }
         guard signatureChecked || verify(sp) else { return }
-        guard let e = evaluator.evaluate(sp.value), e.id == p.valueID else { return }
-        signaturesVerified += e.signaturesVerified
+        guard let e = evaluate(sp.value, claimed: p.valueID), e.id == p.valueID else { return }
         if let first = earlier.first {
             // Rules that act once per round (lines 22, 28) use the first; a second is evidence.
             record(.conflictingProposals(first.signed.proposal, p), &out)
@@ -280,6 +281,18 @@ public struct Tendermint: Sendable {
             if v.valueID != nil && set.count(for: v.valueID) >= parameters.quorum { decisionRounds.insert(v.round) }
         }
         senders[v.round, default: []].insert(v.validator)
+    }
+
+    /// valid(v) and id(v), from the cache when these exact bytes were evaluated before.
+    private mutating func evaluate(_ value: [UInt8], claimed: ValueID? = nil) -> Evaluation? {
+        if let claimed, let known = evaluated[claimed], known.bytes == value { return known.evaluation }
+        guard let e = evaluator.evaluate(value) else { return nil }
+        signaturesVerified += e.signaturesVerified
+        // Cached only when it is what was claimed: a flood of mismatched values cannot grow it.
+        if claimed == nil || claimed == e.id, evaluated[e.id] == nil {
+            evaluated[e.id] = EvaluatedValue(bytes: value, evaluation: e)
+        }
+        return e
     }
 
     private mutating func verify(_ sp: SignedProposal) -> Bool {

@@ -79,7 +79,7 @@ public struct Scenario: Sendable, CustomStringConvertible {
         validators = n
         let f = (n - 1) / 3
         var chosen = allowed.filter { _ in random.chance(permille: 500) }
-        if chosen.isEmpty, let one = allowed.first { chosen = [random.pick(allowed.isEmpty ? [one] : allowed)] }
+        if chosen.isEmpty && !allowed.isEmpty { chosen = [random.pick(allowed)] }
         if f == 0 { chosen.removeAll { $0 == .equivocate || $0 == .twins || $0 == .partition || $0 == .disk } }
         var byzantine = 0
         var twinned: [Int] = []

@@ -54,7 +54,7 @@ struct SimCommand: ParsableCommand {
         let started = Date()
         let report = Campaign.run(plan) { result in
             if verbose || !result.violations.isEmpty {
-                say("  \(result.scenario): heights \(result.minHeight)…\(result.maxHeight), \(result.events) events, \(result.crashes) crashes\(result.halts.isEmpty ? "" : ", halted: \(result.halts.joined(separator: "; "))")\(result.violations.isEmpty ? "" : ", \(result.violations.count) VIOLATION(S)")")
+                say("  \(result.scenario): trace \(String(result.traceHash, radix: 16)), heights \(result.minHeight)…\(result.maxHeight), \(result.events) events, \(result.crashes) crashes\(result.halts.isEmpty ? "" : ", halted: \(result.halts.joined(separator: "; "))")\(result.violations.isEmpty ? "" : ", \(result.violations.count) VIOLATION(S)")")
             }
         }
         let seconds = Date().timeIntervalSince(started)
