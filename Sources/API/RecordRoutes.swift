@@ -50,6 +50,11 @@ struct ReceiptBody: Encodable {
     }
 }
 
+/// One parsed checkpoint note and its text.
+final class LatestNote: Sendable {
+    let entry = Mutex<(text: String, note: Note)?>(nil)
+}
+
 /// A JSON object written field by field, strings escaped as RFC 8259 §7 requires.
 struct JSONObjectWriter {
     private var bytes: [UInt8] = [UInt8(ascii: "{")]
@@ -64,14 +69,21 @@ struct JSONObjectWriter {
 
     private mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x00..<0x20: bytes += Array(String(format: "\\u%04x", c).utf8)
-            default: bytes.append(c)
+        var s = s
+        s.withUTF8 { utf8 in
+            // Runs without anything to escape (base64, hex, most text) are copied whole.
+            var runStart = 0
+            for (i, c) in utf8.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                switch c {
+                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                default: bytes += Array(String(format: "\\u%04x", c).utf8)
+                }
+                runStart = i + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
     }
@@ -99,6 +111,8 @@ public struct RecordRoutes: Sendable {
     /// Citizen answers, reused while the tree size and the date are unchanged (an answer depends
     /// on nothing else). Two generations, bounded.
     let answers = AnswerCache(capacity: 8192)
+    /// The latest checkpoint note, parsed once per block rather than once per receipt.
+    let lastNote = LatestNote()
 
     /// `codeKey` lets the node answer code lookups; without it `/v1/verify` answers 503.
     public init(node: LedgerNode, codeKey: CodeKey?) {
@@ -157,10 +171,18 @@ public struct RecordRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
     }
 
+    /// `text` parsed, from the one-entry cache when it is the latest checkpoint.
+    func parsedNote(_ text: String) throws -> Note {
+        if let hit = lastNote.entry.withLock({ $0?.text == text ? $0?.note : nil }) { return hit }
+        let note = try Note(parsing: text)
+        lastNote.entry.withLock { $0 = (text, note) }
+        return note
+    }
+
     /// The receipt of a new entry, from what the sequencer returned: no store reads but the proof.
     func receiptBody(recordID: String, leaf: [UInt8], receipt: Receipt) throws -> ReceiptBody {
         let proof = try node.store.hashReader.inclusionProof(index: receipt.index, size: receipt.size)
-        let tlog = try TlogProof(index: receipt.index, hashes: proof, note: try Note(parsing: receipt.signedCheckpoint))
+        let tlog = try TlogProof(index: receipt.index, hashes: proof, note: try parsedNote(receipt.signedCheckpoint))
         return ReceiptBody(
             record_id: recordID, leaf_index: receipt.index, duplicate: false, leaf: Base64.encode(leaf),
             leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: receipt.size,
