@@ -31,22 +31,22 @@ struct ReceiptBody: Encodable {
     /// Block time of the entry (RFC 3339, China Standard Time).
     let logged_at: String
 
-    /// The same object as the Encodable form, written by hand: on the write path JSONEncoder
-    /// cost more than the rest of the receipt.
+    /// The same object as the Encodable form, through the one canonical encoder (sorted keys,
+    /// JCS escapes), without JSONEncoder: on the write path it cost more than the rest of the receipt.
     var json: [UInt8] {
-        var w = JSONObjectWriter()
-        w.field("block_height", block_height)
-        w.field("checkpoint", checkpoint)
-        w.field("duplicate", duplicate)
-        w.field("inclusion_proof", inclusion_proof)
-        w.field("leaf", leaf)
-        w.field("leaf_hash", leaf_hash)
-        w.field("leaf_index", leaf_index)
-        w.field("logged_at", logged_at)
-        w.field("record_id", record_id)
-        w.field("tlog_proof", tlog_proof)
-        w.field("tree_size", tree_size)
-        return w.finish()
+        CanonicalJSON.serialize(.object([
+            "block_height": .integer(Int64(block_height)),
+            "checkpoint": .string(checkpoint),
+            "duplicate": .bool(duplicate),
+            "inclusion_proof": .array(inclusion_proof.map(JSONValue.string)),
+            "leaf": .string(leaf),
+            "leaf_hash": .string(leaf_hash),
+            "leaf_index": .integer(Int64(leaf_index)),
+            "logged_at": .string(logged_at),
+            "record_id": .string(record_id),
+            "tlog_proof": .string(tlog_proof),
+            "tree_size": .integer(Int64(tree_size)),
+        ])) + [0x0A]
     }
 }
 
@@ -55,54 +55,6 @@ final class LatestNote: Sendable {
     let entry = Mutex<(text: String, note: Note)?>(nil)
 }
 
-/// A JSON object written field by field, strings escaped as RFC 8259 §7 requires.
-struct JSONObjectWriter {
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
-
-    init() { bytes.reserveCapacity(4096) }
-
-    private mutating func name(_ n: String) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        string(n)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    private mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { utf8 in
-            // Runs without anything to escape (base64, hex, most text) are copied whole.
-            var runStart = 0
-            for (i, c) in utf8.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-                switch c {
-                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                default: bytes += Array(String(format: "\\u%04x", c).utf8)
-                }
-                runStart = i + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    mutating func field(_ n: String, _ value: String) { name(n); string(value) }
-    mutating func field(_ n: String, _ value: UInt64) { name(n); bytes += Array(String(value).utf8) }
-    mutating func field(_ n: String, _ value: Bool) { name(n); bytes += Array((value ? "true" : "false").utf8) }
-    mutating func field(_ n: String, _ values: [String]) {
-        name(n)
-        bytes.append(UInt8(ascii: "["))
-        for (i, v) in values.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(v)
-        }
-        bytes.append(UInt8(ascii: "]"))
-    }
-
-    mutating func finish() -> [UInt8] { bytes + [UInt8(ascii: "}"), 0x0A] }
-}
 
 /// Registers the record routes.
 public struct RecordRoutes: Sendable {
@@ -181,28 +133,31 @@ public struct RecordRoutes: Sendable {
 
     /// The receipt of a new entry, from what the sequencer returned: no store reads but the proof.
     func receiptBody(recordID: String, leaf: [UInt8], receipt: Receipt) throws -> ReceiptBody {
-        let proof = try node.store.hashReader.inclusionProof(index: receipt.index, size: receipt.size)
-        let tlog = try TlogProof(index: receipt.index, hashes: proof, note: try parsedNote(receipt.signedCheckpoint))
-        return ReceiptBody(
-            record_id: recordID, leaf_index: receipt.index, duplicate: false, leaf: Base64.encode(leaf),
-            leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: receipt.size,
-            checkpoint: receipt.signedCheckpoint, tlog_proof: tlog.formatted, block_height: receipt.height,
-            logged_at: RecordWriter.timestamp(Date(timeIntervalSince1970: Double(receipt.timeMillis) / 1000)))
+        try receiptBody(recordID: recordID, index: receipt.index, duplicate: false, leaf: leaf, size: receipt.size,
+                        signedCheckpoint: receipt.signedCheckpoint, blockHeight: receipt.height, blockTimeMillis: receipt.timeMillis)
     }
 
-    /// The receipt of the entry at `index` under the latest checkpoint.
+    /// The receipt of the entry at `index` under the latest checkpoint, read from the store.
     func receiptBody(recordID: String, index: UInt64, duplicate: Bool) throws -> ReceiptBody {
         guard let tip = node.store.tip, let note = try node.store.checkpoint(height: tip.height),
               let leaf = try node.store.leaf(at: index), let block = try node.store.block(containingLeaf: index) else {
             throw Problem(.internalServerError, code: "store_inconsistent", title: "Store inconsistent", detail: "leaf \(index) has no block")
         }
-        let proof = try node.store.hashReader.inclusionProof(index: index, size: tip.size)
-        let tlog = try TlogProof(index: index, hashes: proof, note: try Note(parsing: note))
+        return try receiptBody(recordID: recordID, index: index, duplicate: duplicate, leaf: leaf, size: tip.size,
+                               signedCheckpoint: note, blockHeight: block.height, blockTimeMillis: block.timeMillis)
+    }
+
+    /// A receipt: the leaf, its inclusion proof under the checkpoint of `size` (also as C2SP
+    /// tlog-proof text), and its block's height and time.
+    private func receiptBody(recordID: String, index: UInt64, duplicate: Bool, leaf: [UInt8], size: UInt64,
+                             signedCheckpoint: String, blockHeight: UInt64, blockTimeMillis: UInt64) throws -> ReceiptBody {
+        let proof = try node.store.hashReader.inclusionProof(index: index, size: size)
+        let tlog = try TlogProof(index: index, hashes: proof, note: try parsedNote(signedCheckpoint))
         return ReceiptBody(
             record_id: recordID, leaf_index: index, duplicate: duplicate, leaf: Base64.encode(leaf),
-            leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: tip.size,
-            checkpoint: note, tlog_proof: tlog.formatted, block_height: block.height,
-            logged_at: RecordWriter.timestamp(Date(timeIntervalSince1970: Double(block.timeMillis) / 1000)))
+            leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: size,
+            checkpoint: signedCheckpoint, tlog_proof: tlog.formatted, block_height: blockHeight,
+            logged_at: RecordWriter.timestamp(Date(timeIntervalSince1970: Double(blockTimeMillis) / 1000)))
     }
 
     struct RecordBody: Encodable {
