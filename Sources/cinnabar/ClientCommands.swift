@@ -15,20 +15,31 @@ enum NodeClient {
     static func send(_ method: String, _ url: String, body: [UInt8]? = nil,
                      headers: [String: String] = [:]) throws -> (status: Int, body: Data) {
         guard let u = URL(string: url) else { throw CLIError("not a URL: \(url)") }
-        var request = URLRequest(url: u, timeoutInterval: 30)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<(Int, Data), Error> = .failure(CLIError("no response from \(url)"))
+        start(method, u, body: body, headers: headers, timeout: 30) { answer in
+            result = answer.mapError { CLIError("cannot reach \(u.host ?? url): \($0.localizedDescription)") }
+            done.signal()
+        }
+        done.wait()
+        return try result.get()
+    }
+
+    /// One request without waiting; `completion` runs on URLSession's queue with the status and
+    /// body, or the transport error.
+    static func start(_ method: String, _ url: URL, body: [UInt8]?, headers: [String: String] = [:], timeout: TimeInterval,
+                      completion: @escaping @Sendable (Result<(Int, Data), Error>) -> Void) {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         if let body { request.httpBody = Data(body); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<(Int, Data), Error> = .failure(CLIError("no response from \(url)"))
         URLSession.shared.dataTask(with: request) { data, response, error in
-            if let http = response as? HTTPURLResponse { result = .success((http.statusCode, data ?? Data())) } else if let error {
-                result = .failure(CLIError("cannot reach \(u.host ?? url): \(error.localizedDescription)"))
+            if let http = response as? HTTPURLResponse {
+                completion(.success((http.statusCode, data ?? Data())))
+            } else {
+                completion(.failure(error ?? CLIError("no response from \(url)")))
             }
-            done.signal()
         }.resume()
-        done.wait()
-        return try result.get()
     }
 
     /// The JSON object of a successful answer; a problem document becomes one CLI error line.

@@ -38,6 +38,7 @@ struct ImportCommand: ParsableCommand {
         }
         let writer = try RecordWriter(key: try OrganisationKey.load(keyFile), codeKey: try CodeKey.load(codeKey))
         let base = normalisedNode(node)
+        guard let recordsURL = URL(string: "\(base)/v1/records") else { throw CLIError("not a URL: \(node)") }
         let done = try Self.rowsDone(out)
         let results = try ResultsFile(path: out)
 
@@ -78,13 +79,14 @@ struct ImportCommand: ParsableCommand {
         }
         if skipped > 0 { FileHandle.standardError.write(Data("skipping \(skipped) rows already in \(out)\n".utf8)) }
 
-        let progress = Progress(total: jobs.count)
+        let progress = ImportProgress(total: jobs.count)
         let slots = DispatchSemaphore(value: concurrency)
         let group = DispatchGroup()
         for job in jobs {
             slots.wait()
             group.enter()
-            NodeClient.sendAsync("POST", "\(base)/v1/records", body: job.record.bytes) { status, body in
+            NodeClient.start("POST", recordsURL, body: job.record.bytes, timeout: 60) { answer in
+                let (status, body) = (try? answer.get()) ?? (0, Data())
                 let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
                 let ok = (200..<300).contains(status)
                 let outcome = ok ? "ok" : (object["code"] as? String ?? (status == 0 ? "unreachable" : "http_\(status)"))
@@ -107,19 +109,6 @@ struct ImportCommand: ParsableCommand {
     static func rowsDone(_ path: String) throws -> Set<String> {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return Set(try CSV.parse(text).dropFirst().compactMap { $0.count == 7 && $0[6] == "ok" ? "\($0[0])|\($0[5])" : nil })
-    }
-}
-
-extension NodeClient {
-    /// One request without waiting; `completion(status, body)` runs on URLSession's queue (status 0: no answer).
-    static func sendAsync(_ method: String, _ url: String, body: [UInt8], completion: @escaping @Sendable (Int, Data) -> Void) {
-        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 60)
-        request.httpMethod = method
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        URLSession.shared.dataTask(with: request) { data, response, _ in
-            completion((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
-        }.resume()
     }
 }
 
@@ -152,7 +141,7 @@ final class ResultsFile: @unchecked Sendable {
 }
 
 /// Progress on standard error, at most twice a second.
-final class Progress: @unchecked Sendable {
+final class ImportProgress: @unchecked Sendable {
     private let total: Int
     private let lock = NSLock()
     private var count = 0
