@@ -47,12 +47,14 @@ func expectSuccess(_ arguments: [String], file: StaticString = #filePath, line: 
     XCTAssertEqual(result.status, 0, "cinnabar \(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
 }
 
-/// Runs `python3 ARGS` in `directory` and returns its exit status and combined output.
-func python3(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+/// Runs `executable ARGS` in `directory` with `environment` added; its exit status and combined output.
+func runTool(_ executable: String, _ arguments: [String], in directory: URL,
+             environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3"] + arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe()
     process.standardOutput = out
     process.standardError = out
@@ -62,10 +64,14 @@ func python3(_ arguments: [String], in directory: String) throws -> (status: Int
     return (process.terminationStatus, text)
 }
 
-/// One HTTP exchange with a live node: status, lower-cased headers, and the body as a JSON object
-/// (empty if it is not one).
-func httpRequest(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws
-    -> (status: Int, headers: [String: String], json: [String: Any]) {
+/// Runs `python3 ARGS` in `directory` and returns its exit status and combined output.
+func python3(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
+    try runTool("/usr/bin/env", ["python3"] + arguments, in: URL(fileURLWithPath: directory))
+}
+
+/// One HTTP exchange with a live node: status, lower-cased headers and the raw body.
+func httpExchange(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws
+    -> (status: Int, headers: [String: String], body: Data) {
     var req = URLRequest(url: URL(string: url)!)
     req.httpMethod = method
     if let body { req.httpBody = Data(body) }
@@ -81,7 +87,13 @@ func httpRequest(_ method: String, _ url: String, body: [UInt8]? = nil, headers:
         semaphore.signal()
     }.resume()
     semaphore.wait()
-    let (status, responseHeaders, data) = try XCTUnwrap(result, "\(method) \(url) got no response")
+    return try XCTUnwrap(result, "\(method) \(url) got no response")
+}
+
+/// Like `httpExchange`, with the body as a JSON object (empty if it is not one).
+func httpRequest(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws
+    -> (status: Int, headers: [String: String], json: [String: Any]) {
+    let (status, responseHeaders, data) = try httpExchange(method, url, body: body, headers: headers)
     let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     return (status, responseHeaders, json)
 }

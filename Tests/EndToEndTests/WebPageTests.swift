@@ -17,22 +17,6 @@ final class WebPageTests: XCTestCase {
         return path.split(separator: ":").map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs `executable ARGS` in the package root with `environment` added; returns its status and combined output.
-    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
     /// The demo's codes as a JSON object, label → code.
     func codesJSON(_ demo: DemoNode) throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: demo.codes, options: [.sortedKeys]), as: UTF8.self)
@@ -40,20 +24,7 @@ final class WebPageTests: XCTestCase {
 
     /// GET `path` from the node: status, headers (lower-case names) and body.
     func get(_ base: String, _ path: String, headers: [String: String] = [:]) throws -> (status: Int, headers: [String: String], body: Data) {
-        var request = URLRequest(url: URL(string: base + path)!)
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: (Int, [String: String], Data)?
-        URLSession.shared.dataTask(with: request) { data, response, _ in
-            if let http = response as? HTTPURLResponse {
-                var fields: [String: String] = [:]
-                for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
-                result = (http.statusCode, fields, data ?? Data())
-            }
-            done.signal()
-        }.resume()
-        done.wait()
-        return try XCTUnwrap(result, "GET \(path) got no response")
+        try httpExchange("GET", base + path, headers: headers)
     }
 
     func testThePageIsServedWithAStrictPolicyAndTheQRCodeOfItsHost() throws {
@@ -95,8 +66,8 @@ final class WebPageTests: XCTestCase {
     func testTheJavaScriptVerifierPassesTheSwiftVectorsAndCatchesTamperedLiveBundles() throws {
         let node = try XCTUnwrap(installed("node"), "Node.js (node) is needed to test the page's verifier")
         let demo = try DemoNode()
-        let (status, output) = try run(node, ["--test", "Tests/Web/verifier.test.mjs"],
-                                       environment: ["CINNABAR_URL": demo.url, "CINNABAR_CODES": try codesJSON(demo)])
+        let (status, output) = try runTool(node, ["--test", "Tests/Web/verifier.test.mjs"], in: packageRoot,
+                                           environment: ["CINNABAR_URL": demo.url, "CINNABAR_CODES": try codesJSON(demo)])
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("\n# fail 0"), output)
         XCTAssertTrue(output.contains("\n# skipped 0"), "the live-bundle tests ran: \(output)")
@@ -104,15 +75,15 @@ final class WebPageTests: XCTestCase {
 
     func testThePageInHeadlessChromium() throws {
         for tool in ["chromium", "chromedriver"] where installed(tool) == nil {
-            XCTFail("\(tool) is not installed: the browser tests need Debian's chromium and chromium-driver (make deps)")
+            XCTFail("\(tool) is not installed: the browser tests need Debian's chromium and chromium-driver (make test-deps)")
             return
         }
         let python = try XCTUnwrap(installed("python3"))
         let demo = try DemoNode()
         let artefacts = packageRoot.appendingPathComponent(".build/artefacts/web")
         try? FileManager.default.removeItem(at: artefacts)
-        let (status, output) = try run(python, ["Tests/Web/browser_test.py", "--url", demo.url, "--codes", try codesJSON(demo),
-                                                "--ledger", demo.ledger, "--artefacts", artefacts.path])
+        let (status, output) = try runTool(python, ["Tests/Web/browser_test.py", "--url", demo.url, "--codes", try codesJSON(demo),
+                                                "--ledger", demo.ledger, "--artefacts", artefacts.path], in: packageRoot)
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("\n12 passed, 0 failed"), output)
         for picture in ["03-valid", "04-revoked", "05-mistyped", "09-tampered-inclusion", "02-tibetan"] {

@@ -464,7 +464,7 @@ def main() -> int:
     args = parser.parse_args()
     for tool in ("chromium", "chromedriver"):
         if not shutil.which(tool):
-            print(f"{tool} is missing: install the Debian packages chromium and chromium-driver (make deps)")
+            print(f"{tool} is missing: install the Debian packages chromium and chromium-driver (make test-deps)")
             print("0 passed, 1 failed")
             return 2
     artefacts = Path(args.artefacts)
