@@ -171,13 +171,14 @@ public struct NodeDirectory: Sendable {
         guard key.verifierKey.publicKey == me.publicKey, key.name == me.keyName(origin: genesis.origin) else {
             throw LedgerError.malformedGenesis("validator.key does not match validator \(me.name) in the genesis")
         }
-        let builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: validators,
-                                       validatorName: me.name, signer: key, clockMillis: clockMillis)
+        var builder = try BlockBuilder(store: store)
         guard FileManager.default.fileExists(atPath: consensusPath) else {
             throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
         }
         let consensus = try BlockConsensus(files: try FileStore(directory: consensusPath), origin: genesis.origin, validators: validators,
                                            me: me, key: key, store: store, tree: builder.tree)
+        // Opening the engine may have signed and published a checkpoint a crash lost: read it.
+        try builder.reset(to: store)
         return Sequencer(store: store, builder: builder, consensus: consensus, clockMillis: clockMillis,
                          configuration: configuration, applier: applier)
     }

@@ -174,6 +174,17 @@ public final class Sequencer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Commits `entries` as one block through the engine on the caller's thread, for tools that
+    /// fill a store with no clients waiting (`bench proof`). Only while the thread is not running.
+    @discardableResult
+    public func appendBlock(_ entries: [[UInt8]]) throws -> BlockRecord {
+        condition.lock()
+        let idle = !running
+        condition.unlock()
+        precondition(idle, "appendBlock is for a sequencer whose thread is not running")
+        return try commitBlock(entries)
+    }
+
     /// Stops accepting submissions, commits what is queued, and returns when the thread is done.
     public func stop() {
         condition.lock()

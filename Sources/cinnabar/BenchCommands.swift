@@ -204,13 +204,11 @@ struct BenchProof: ParsableCommand {
     }
 
     /// Fills a store with `size` leaves (short ones: proof cost does not depend on leaf size)
-    /// through the same block builder the node uses.
+    /// in blocks decided by the same engine the node uses.
     private func buildStore(dir: String, size: UInt64) throws -> LedgerStore {
         let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
-        let genesis = try directory.loadGenesis()
         let store = try LedgerStore(directory: directory.storePath)
-        var builder = try BlockBuilder(store: store, origin: genesis.origin, validatorSet: try genesis.validatorSet(),
-                                       validatorName: "bench", signer: try directory.loadKey(), clockMillis: LedgerNode.wallClockMillis)
+        let sequencer = try directory.openSequencer(store: store, applier: nil, configuration: .init(), clockMillis: LedgerNode.wallClockMillis)
         var next: UInt64 = 0
         while store.size < size {
             let n = Int(min(16_383, size - store.size - 1))
@@ -220,9 +218,7 @@ struct BenchProof: ParsableCommand {
                 return leaf
             }
             next += UInt64(n)
-            let block = try builder.build(entries: entries)
-            try store.commit(block.commit)
-            builder.accept(block)
+            try sequencer.appendBlock(entries)
         }
         return store
     }

@@ -37,9 +37,10 @@ final class EngineTests: XCTestCase {
         let writer = try ledger.writer()
         var note = ""
         var height: UInt64 = 0
+        let lost = writer.evidence(sha256: SHA256.hash("lost").hex).bytes
         do {
             let node = try LedgerNode(directory: ledger.directory)
-            _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("lost").hex).bytes)
+            _ = try await node.submit(record: lost)
             height = try XCTUnwrap(node.store.tip).height
             note = try XCTUnwrap(node.store.checkpoint(height: height))
             node.close()
@@ -58,6 +59,10 @@ final class EngineTests: XCTestCase {
         let node = try LedgerNode(directory: ledger.directory)
         defer { node.close() }
         XCTAssertEqual(try node.store.checkpoint(height: height), note, "the signer guard gives back the same signature")
+        // A repeat that reaches the sequencer is answered from the tip, with that checkpoint.
+        let again = try await node.sequencer.submit(Entry(leaf: [LeafTag.record.rawValue] + lost))
+        XCTAssertTrue(again.duplicate)
+        XCTAssertEqual(again.signedCheckpoint, note, "the receipt carries the re-signed checkpoint")
         _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("after").hex).bytes)
         XCTAssertGreaterThan(try XCTUnwrap(node.store.tip).height, height)
     }
