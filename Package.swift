@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ConsensusTests", dependencies: [
             "Consensus", "ConsensusStorage", "ConsensusSim", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
         ]),
-        .testTarget(name: "NodeTests", dependencies: ["Consensus", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "NodeTests", dependencies: ["Consensus", "ConsensusStorage", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]
 )

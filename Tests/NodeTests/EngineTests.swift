@@ -3,8 +3,9 @@
 // in a crash is signed again identically, and a validator whose signer state is gone refuses to run.
 import CinnabarCrypto
 import Consensus
+import ConsensusStorage
 import Ledger
-import Node
+@testable import Node
 import SignedNote
 import Storage
 import XCTest
@@ -106,5 +107,44 @@ final class EngineTests: XCTestCase {
         let report = Audit.run(store: store, genesis: genesis)
         XCTAssertFalse(report.ok)
         XCTAssertTrue(report.failure?.contains("block 2: commit certificate") ?? false, report.failure ?? "")
+    }
+
+    func testABlockDecidedButNotStoredBeforeACrashIsStoredAtRestart() async throws {
+        let ledger = try TemporaryLedger()
+        let writer = try ledger.writer()
+        do {
+            let node = try LedgerNode(directory: ledger.directory)
+            _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("before").hex).bytes)
+            node.close()
+        }
+        // The engine decides the next block (its WAL holds the decision), then the process dies
+        // before the block reaches the store.
+        let pending = writer.evidence(sha256: SHA256.hash("decided, not stored").hex)
+        let tipHeight: UInt64
+        do {
+            let store = try LedgerStore(directory: ledger.directory.storePath)
+            tipHeight = try XCTUnwrap(store.tip).height
+            let genesis = try ledger.directory.loadGenesis()
+            let validators = try genesis.validatorSet()
+            let me = try XCTUnwrap(validators.validator(named: try ledger.directory.loadConfig().validator))
+            let consensus = try BlockConsensus(files: try FileStore(directory: ledger.directory.consensusPath), origin: genesis.origin,
+                                               validators: validators, me: me, key: try ledger.directory.loadKey(), store: store,
+                                               tree: try BlockBuilder(store: store).tree)
+            _ = try consensus.decide(entries: [[LeafTag.record.rawValue] + pending.bytes], timeMillis: LedgerNode.wallClockMillis())
+            XCTAssertEqual(try XCTUnwrap(store.tip).height, tipHeight, "nothing stored yet")
+            store.close()
+        }
+        let node = try LedgerNode(directory: ledger.directory)
+        defer { node.close() }
+        let tip = try XCTUnwrap(node.store.tip)
+        XCTAssertEqual(tip.height, tipHeight + 1, "the decided block is stored at restart")
+        let summary = try XCTUnwrap(node.records.summary(pending.id), "and its record indexed")
+        XCTAssertEqual(try node.store.leaf(at: summary.leafIndex), [LeafTag.record.rawValue] + pending.bytes)
+        XCTAssertNotNil(try node.store.checkpoint(height: tip.height))
+        XCTAssertNotNil(try node.store.certificate(height: tip.height))
+        XCTAssertTrue(Audit.run(store: node.store, genesis: node.genesis).ok)
+        // And the node goes on from there.
+        _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("after").hex).bytes)
+        XCTAssertEqual(try XCTUnwrap(node.store.tip).height, tipHeight + 2)
     }
 }
