@@ -86,8 +86,8 @@ extension RecordRoutes {
             ]
             if let code { item["code"] = .string(code.grouped) }
             if let name = registry.members[r.writerOrg]?.name { item["issuer_name"] = .string(name) }
-            for key in ["doc_type", "doc_number", "issued_at"] {
-                if let v = r.string(key) { item[key == "doc_type" ? "document_type" : key == "doc_number" ? "document_number" : key] = .string(v) }
+            for (payloadKey, answerKey) in [("doc_type", "document_type"), ("doc_number", "document_number"), ("issued_at", "issued_at")] {
+                if let v = r.string(payloadKey) { item[answerKey] = .string(v) }
             }
             if let rendition = m.rendition?.object {
                 item["rendition"] = .object(rendition.filter { ["role", "format", "lang"].contains($0.key) })

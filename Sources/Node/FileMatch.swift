@@ -23,11 +23,11 @@ extension RecordIndex {
     /// With `within`, only matches belonging to that record.
     public func files(sha256: Hash, today: String, within: String? = nil) throws -> [FileMatch] {
         var out: [FileMatch] = []
+        let hex = sha256.hex
         for id in try records(withDigest: Array(sha256.bytes)) {
             guard let listedBy = try logged(id) else { continue }
             let subjectID = listedBy.record.type == .documentCorrected ? listedBy.record.target : listedBy.record.recordID
             guard let subjectID, within == nil || within == subjectID, let subject = try logged(subjectID) else { continue }
-            let hex = sha256.hex
             if subject.record.type == .evidenceDeposited {
                 out.append(FileMatch(subject: subject, listedBy: listedBy, rendition: nil, view: nil, current: true))
                 continue
