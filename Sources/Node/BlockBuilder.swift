@@ -63,7 +63,7 @@ public struct BlockBuilder: Sendable {
         let record = BlockRecord(height: height, firstIndex: trailer.previousSize, size: tree.size, root: tree.rootHash,
                                  timeMillis: trailer.timeMillis, embeddedSignatures: block.signatureLines)
         return Prepared(commit: BlockCommit(record: record, leaves: entries + [trailerLeaf], tiles: tree.takeChangedTiles(),
-                                            signedCheckpoint: nil, certificate: certificate, derived: derived), tree: tree)
+                                            certificate: certificate, derived: derived), tree: tree)
     }
 
     /// Records the checkpoint signed for the tip (after `accept` of a prepared block).
@@ -73,6 +73,5 @@ public struct BlockBuilder: Sendable {
     public mutating func accept(_ block: Prepared) {
         appender = block.tree
         tip = block.commit.record
-        lastSignedCheckpoint = block.commit.signedCheckpoint ?? ""
     }
 }

@@ -58,21 +58,17 @@ public struct BlockCommit: Sendable {
     public let leaves: [[UInt8]]
     /// Tiles that changed, from `TreeAppender.takeChangedTiles()`.
     public let tiles: [(TileKey, StoredTile)]
-    /// The signed checkpoint note for the block, when it is known at commit time. Under consensus
-    /// it is not: validators sign after the block is durable, and `publish` stores it.
-    public let signedCheckpoint: String?
     /// The commit certificate that decided the block (consensus.md §2.9), if any.
     public let certificate: [UInt8]?
     /// Derived state (indexes) the block's entries produce, written in the same batch.
     public let derived: [(key: [UInt8], value: [UInt8])]
 
-    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)], signedCheckpoint: String?,
+    public init(record: BlockRecord, leaves: [[UInt8]], tiles: [(TileKey, StoredTile)],
                 certificate: [UInt8]? = nil, derived: [(key: [UInt8], value: [UInt8])] = []) {
         precondition(UInt64(leaves.count) == record.size - record.firstIndex, "leaf count does not match the block")
         self.record = record
         self.leaves = leaves
         self.tiles = tiles
-        self.signedCheckpoint = signedCheckpoint
         self.certificate = certificate
         self.derived = derived
     }
@@ -138,8 +134,8 @@ public final class LedgerStore: @unchecked Sendable {
     // MARK: Writing
 
     /// Writes a block atomically and fsyncs it. When this returns, the block survives any crash.
-    /// Readers see it as the tip at once if it carries its signed checkpoint, else once
-    /// `publish(height:signedCheckpoint:)` stores that.
+    /// Readers see it as the tip once `publish(height:signedCheckpoint:)` stores its signed
+    /// checkpoint: validators sign only after the block is durable (consensus.md §2.8).
     public func commit(_ block: BlockCommit) throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
         let batch = WriteBatch()
@@ -149,7 +145,6 @@ public final class LedgerStore: @unchecked Sendable {
         for (key, tile) in block.tiles { batch.put(tilesCF, Keys.tile(key), tile.encoded()) }
         batch.put(blocksCF, Keys.blockByHeight(block.record.height), block.record.encoded)
         batch.put(blocksCF, Keys.blockByEnd(block.record.size), Keys.u64(block.record.height))
-        if let note = block.signedCheckpoint { batch.put(checkpointsCF, Keys.u64(block.record.height), Array(note.utf8)) }
         if let certificate = block.certificate { batch.put(blocksCF, Keys.certificate(block.record.height), certificate) }
         batch.put(metaCF, Keys.tip, Keys.u64(block.record.height))
         for (key, value) in block.derived { batch.put(indexCF, key, value) }
@@ -161,7 +156,7 @@ public final class LedgerStore: @unchecked Sendable {
             }
         }
         for (key, tile) in block.tiles where tile.isFull { cacheFullTile(key, tile) }
-        if block.signedCheckpoint != nil { tipRecord.withLock { $0 = block.record } } else { unpublished.withLock { $0 = block.record } }
+        unpublished.withLock { $0 = block.record }
     }
 
     /// Stores the signed checkpoint of the last committed block and makes that block the tip
@@ -169,14 +164,14 @@ public final class LedgerStore: @unchecked Sendable {
     /// signer guard returns the same signature), and the next block's synced batch carries it.
     public func publish(height: UInt64, signedCheckpoint: String) throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
+        let pending = unpublished.withLock { $0 }
+        guard let record = pending?.height == height ? pending : try LedgerStore.readBlock(db, blocksCF, height: height) else {
+            throw StorageError(code: "store_inconsistent", "no block \(height) to publish")
+        }
         let batch = WriteBatch()
         batch.put(checkpointsCF, Keys.u64(height), Array(signedCheckpoint.utf8))
         try db.write(batch, sync: false)
-        let record = try unpublished.withLock { pending -> BlockRecord? in
-            defer { if pending?.height == height { pending = nil } }
-            return pending?.height == height ? pending : try LedgerStore.readBlock(db, blocksCF, height: height)
-        }
-        guard let record else { throw StorageError(code: "store_inconsistent", "no block \(height) to publish") }
+        unpublished.withLock { if $0?.height == height { $0 = nil } }
         tipRecord.withLock { $0 = record }
     }
 

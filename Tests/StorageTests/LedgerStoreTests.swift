@@ -20,8 +20,8 @@ final class LedgerStoreTests: XCTestCase {
         for leaf in leaves { tree.append(leafHash: RFC6962.leafHash(leaf)) }
         let record = BlockRecord(height: height, firstIndex: first, size: tree.size, root: tree.rootHash,
                                  timeMillis: height, embeddedSignatures: "")
-        try store.commit(BlockCommit(record: record, leaves: leaves, tiles: tree.takeChangedTiles(),
-                                     signedCheckpoint: "checkpoint \(height)\n"))
+        try store.commit(BlockCommit(record: record, leaves: leaves, tiles: tree.takeChangedTiles()))
+        try store.publish(height: height, signedCheckpoint: "checkpoint \(height)\n")
         return record
     }
 
@@ -49,6 +49,24 @@ final class LedgerStoreTests: XCTestCase {
         XCTAssertNil(try store.block(containingLeaf: store.size))
         XCTAssertEqual(try store.leaves(from: 5, count: 3).count, 3)
         XCTAssertEqual(try store.leaves(from: store.size - 2, count: 10).count, 2)
+    }
+
+    func testACommittedBlockIsTheTipOnlyOnceItsCheckpointIsPublished() throws {
+        let store = try LedgerStore(directory: path)
+        defer { store.close() }
+        var tree = TreeAppender()
+        let first = try commitBlock(store, &tree, height: 1, count: 3)
+        let leaves = [[LeafTag.record.rawValue, 7]]
+        tree.append(leafHash: RFC6962.leafHash(leaves[0]))
+        let second = BlockRecord(height: 2, firstIndex: first.size, size: tree.size, root: tree.rootHash, timeMillis: 2, embeddedSignatures: "")
+        try store.commit(BlockCommit(record: second, leaves: leaves, tiles: tree.takeChangedTiles()))
+        XCTAssertEqual(store.tip, first, "durable but unsigned: readers still see block 1")
+        XCTAssertNil(try store.checkpoint(height: 2))
+        try store.publish(height: 2, signedCheckpoint: "checkpoint 2\n")
+        XCTAssertEqual(store.tip, second)
+        XCTAssertThrowsError(try store.publish(height: 3, signedCheckpoint: "no such block\n"))
+        XCTAssertNil(try store.checkpoint(height: 3), "a refused publish writes nothing")
+        XCTAssertEqual(store.tip, second)
     }
 
     func testProofsFromTheStoreVerify() throws {
