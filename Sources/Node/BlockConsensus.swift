@@ -59,6 +59,10 @@ final class BlockConsensus {
             }
         }
         pending = try replica.start()
+        // A decision replayed from the WAL: `committed` checks the stored block against it too.
+        for effect in pending {
+            if case let .decided(d) = effect { decidedRoot = d.value.evaluation.root }
+        }
     }
 
     /// Creates the signer state of a new validator in `files` (once, with the ledger).
@@ -99,7 +103,7 @@ final class BlockConsensus {
     /// computed it once; hashing every leaf again here would cost as much): sign its checkpoint
     /// and start the next height. Returns the signed checkpoint note.
     func committed(_ block: LedgerBlock, tree: TreeAppender) throws -> String {
-        guard tree.size == chain.size + UInt64(block.leaves.count), decidedRoot == nil || tree.rootHash == decidedRoot else {
+        guard tree.size == chain.size + UInt64(block.leaves.count), tree.rootHash == decidedRoot else {
             throw ConsensusDriverError("the stored block \(block.trailer.height) does not give the decided checkpoint")
         }
         chain = try LedgerChain(origin: chain.origin, validators: chain.validators, height: block.trailer.height,
