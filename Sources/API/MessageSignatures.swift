@@ -34,10 +34,9 @@ public enum MessageSignature {
     /// Sent with a 401 so a client learns what to sign (RFC 9421 §5.1).
     public static let acceptSignature = "\(label)=(\"@method\" \"@path\" \"@query\");keyid;created;alg=\"ed25519\""
 
-    /// A parsed `Signature-Input` member with its `Signature`.
+    /// A parsed `Signature-Input` member with its `Signature` (the covered components are always
+    /// `components`: anything else is refused while parsing).
     public struct Signed: Equatable, Sendable {
-        public let label: String
-        public let components: [String]
         public let created: Int64
         public let keyID: String
         /// The serialised inner list with its parameters: the value of "@signature-params".
@@ -107,7 +106,7 @@ public enum MessageSignature {
               let bytes = Base64.decode(String(signature.dropFirst(prefix.count).dropLast())), bytes.count == 64 else {
             throw .malformed("Signature must be \(label)=:<base64 of 64 bytes>:")
         }
-        return Signed(label: label, components: components, created: created, keyID: keyID, parameters: parameters, signature: bytes)
+        return Signed(created: created, keyID: keyID, parameters: parameters, signature: bytes)
     }
 
     /// Checks freshness and the Ed25519 signature of a parsed request signature.
