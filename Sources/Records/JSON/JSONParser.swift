@@ -51,13 +51,20 @@ public enum JSONParser {
     ///   - maxDepth: arrays and objects nested deeper than this are refused with `too_deep`.
     /// - Throws: `JSONError`.
     public static func parse(_ bytes: [UInt8], maxBytes: Int, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSONValue {
+        try read(bytes, maxBytes: maxBytes, maxDepth: maxDepth, recordTopLevel: false).value
+    }
+
+    /// The bounds, then one pass of the reader.
+    private static func read(_ bytes: [UInt8], maxBytes: Int, maxDepth: Int,
+                             recordTopLevel: Bool) throws(JSONError) -> (value: JSONValue, reader: Reader) {
         precondition(maxBytes >= 0 && maxDepth >= 0, "limits are non-negative")
         guard bytes.count <= maxBytes else {
             throw JSONError(.tooLarge, offset: maxBytes, reason: "document is \(bytes.count) bytes; the limit is \(maxBytes)")
         }
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONError) -> JSONValue in
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(JSONError) -> (JSONValue, Reader) in
             var reader = Reader(bytes: buffer, maxDepth: maxDepth)
-            return try reader.document()
+            reader.recordTopLevel = recordTopLevel
+            return (try reader.document(), reader)
         }
     }
 
@@ -86,15 +93,7 @@ public enum JSONParser {
     /// Parses like `parse`, and reports whether the text is canonical and where its top-level
     /// members are: record admission uses both instead of serialising the record twice.
     public static func parseReportingForm(_ bytes: [UInt8], maxBytes: Int, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> Parsed {
-        precondition(maxBytes >= 0 && maxDepth >= 0, "limits are non-negative")
-        guard bytes.count <= maxBytes else {
-            throw JSONError(.tooLarge, offset: maxBytes, reason: "document is \(bytes.count) bytes; the limit is \(maxBytes)")
-        }
-        let (value, reader) = try bytes.withUnsafeBufferPointer { (buffer) throws(JSONError) -> (JSONValue, Reader) in
-            var reader = Reader(bytes: buffer, maxDepth: maxDepth)
-            reader.recordTopLevel = true
-            return (try reader.document(), reader)
-        }
+        let (value, reader) = try read(bytes, maxBytes: maxBytes, maxDepth: maxDepth, recordTopLevel: true)
         var canonical = reader.canonical
         if canonical && reader.sawNonInteger { canonical = CanonicalJSON.serialize(value) == bytes }
         return Parsed(value: value, isCanonical: canonical, topLevelMembers: reader.topLevelMembers)
