@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "ConsensusStorage", dependencies: ["Consensus"]),
         // The deterministic simulator of consensus.md §3.2: one thread, seeded PRNG, virtual clock.
         .target(name: "ConsensusSim", dependencies: ["Consensus", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
+        // Validator-to-validator links: Noise_IK_25519_ChaChaPoly_SHA256 over TCP (Specs/peer-protocol.md).
+        .target(name: "PeerNetwork", dependencies: ["CinnabarCrypto", "CSodium"]),
         // Storage: one RocksDB per node.
         .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // The node: sequencing submissions into durable, signed blocks.
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "ConsensusTests", dependencies: [
             "Consensus", "ConsensusStorage", "ConsensusSim", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
         ]),
+        .testTarget(name: "PeerNetworkTests", dependencies: ["PeerNetwork", "CinnabarCrypto"], exclude: ["Vectors"]),
         .testTarget(name: "NodeTests", dependencies: ["Consensus", "ConsensusStorage", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]
