@@ -42,3 +42,23 @@ final class KeyDerivationTests: XCTestCase {
         XCTAssertNil(X25519KeyPair(ed25519Seed: [UInt8](repeating: 7, count: 31)), "a short seed")
     }
 }
+
+final class KeyRedactionTests: XCTestCase {
+    func testPrintingAnIdentityOrAKeyPairNeverShowsThePrivateKey() throws {
+        let seed = Ed25519PrivateKey.generate().seed
+        let identity = PeerIdentity(index: 3, seed: seed)
+        let pair = try XCTUnwrap(X25519KeyPair(ed25519Seed: seed))
+        var dumped = ""
+        dump(identity, to: &dumped)
+        dump(pair, to: &dumped)
+        let shown = [String(describing: identity), String(reflecting: identity), "\(pair)", String(reflecting: pair), dumped]
+        for secret in [seed, pair.privateKey] {
+            for text in shown {
+                XCTAssertFalse(text.contains("\(secret)") || text.contains(lowercaseHex(secret)), text)
+            }
+        }
+        let fields = dumped.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces).dropFirst(2).prefix { $0 != ":" } }
+        XCTAssertFalse(fields.contains("seed") || fields.contains("privateKey"), "dump lists no private field: \(dumped)")
+        XCTAssertTrue(String(describing: identity).contains("index: 3"))
+    }
+}
