@@ -144,7 +144,8 @@ public final class PeerNetwork: @unchecked Sendable {
 
     /// Prepares the links; nothing happens on the network until `start()`. `peers` may include
     /// this validator (with its own key); it is skipped. A configuration that cannot work is
-    /// reported by `start()`.
+    /// reported by `start()`. `deliver` runs on the link's own thread: while it runs, that link
+    /// reads nothing more (TCP pushes back on the sender), the other links go on.
     public init(me: PeerIdentity, listenHost: String, listenPort: UInt16, peers: [PeerEndpoint], configuration: Configuration,
                 log: @escaping @Sendable (String) -> Void, deliver: @escaping @Sendable (_ from: Int, _ message: [UInt8]) -> Void) {
         self.me = me
@@ -268,7 +269,8 @@ public final class PeerNetwork: @unchecked Sendable {
         outbound[peer]?.drop(reason: reason)
     }
 
-    /// Closes every link and the listener and returns once every thread has ended.
+    /// Closes every link and the listener and returns once every thread has ended. Not from
+    /// `deliver`, whose thread it would wait for.
     public func stop() {
         let (listener, sockets) = state.withLock { state -> (TCPSocket.Listener?, [TCPSocket]) in
             guard !state.isStopping else { return (nil, []) }
