@@ -10,7 +10,9 @@ LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
 PACKAGES ?= $(DEBS)
 
-.PHONY: run test deps test-deps build release bench schemas clean
+CONSORTIUM ?= data/consortium
+
+.PHONY: run run-consortium test deps test-deps build release bench schemas clean
 
 # Install the Debian packages that are missing (needs root or sudo).
 deps:
@@ -39,6 +41,11 @@ run: release
 	  .build/release/cinnabar dev demo --dir $(DATA); \
 	fi
 	.build/release/cinnabar node --dir $(DATA) --listen $(LISTEN)
+
+# Four validators (notary office, forensic lab, court, justice bureau) as four processes on
+# loopback, APIs on 127.0.0.1:8081…8084, demo records on first run.
+run-consortium: release
+	scripts/run-consortium.sh .build/release/cinnabar $(CONSORTIUM)
 
 test: test-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)

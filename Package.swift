@@ -42,7 +42,7 @@ let package = Package(
         // Storage: one RocksDB per node.
         .target(name: "Storage", dependencies: ["CRocksDB", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // The node: sequencing submissions into durable, signed blocks.
-        .target(name: "Node", dependencies: ["Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto", "Consensus", "ConsensusStorage"]),
+        .target(name: "Node", dependencies: ["Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto", "Consensus", "ConsensusStorage", "PeerNetwork"]),
         // HTTP edge.
         .target(name: "API", dependencies: [
             "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog",

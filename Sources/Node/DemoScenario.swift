@@ -18,17 +18,24 @@ public struct DemoScenarioResult: Sendable {
     public var written: [(type: RecordType, bytes: [UInt8])] = []
 }
 
-/// Writes the demo scenario into a running node.
+/// Writes the demo scenario into a node: in process, or through any `submit` (e.g. HTTP).
 public struct DemoScenario: Sendable {
-    let node: LedgerNode
+    let submitRecord: @Sendable ([UInt8]) async throws -> Void
     let writers: [String: RecordWriter]
 
+    /// Writes into `node` in process.
     public init(node: LedgerNode) throws {
-        self.node = node
-        let codeKey = try node.directory.loadCodeKey()
+        try self.init(directory: node.directory) { _ = try await node.submit(record: $0) }
+    }
+
+    /// Signs with the demo organisation keys of `directory` and hands each record to `submit`,
+    /// which returns once the record is durable.
+    public init(directory: NodeDirectory, submit: @escaping @Sendable ([UInt8]) async throws -> Void) throws {
+        submitRecord = submit
+        let codeKey = try directory.loadCodeKey()
         var writers: [String: RecordWriter] = [:]
         for slug in ["notary", "lab", "court", "bureau", "arbitration", "legal-aid", "lawyers"] {
-            writers[slug] = try RecordWriter(key: try node.directory.loadOrganisationKey(slug), codeKey: codeKey)
+            writers[slug] = try RecordWriter(key: try directory.loadOrganisationKey(slug), codeKey: codeKey)
         }
         self.writers = writers
     }
@@ -43,7 +50,7 @@ public struct DemoScenario: Sendable {
         let arbitration = writers["arbitration"]!, legalAid = writers["legal-aid"]!, lawyers = writers["lawyers"]!
 
         func submit(_ type: RecordType, _ label: String, _ r: (id: String, bytes: [UInt8])) async throws {
-            _ = try await node.submit(record: r.bytes)
+            try await submitRecord(r.bytes)
             out.records[label] = r.id
             out.written.append((type, r.bytes))
         }

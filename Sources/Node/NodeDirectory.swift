@@ -1,9 +1,11 @@
 // A node's directory: its genesis (origin and validator set), its own config, its validator key
 // (a 0600 file, never logged) and its RocksDB store.
 import CinnabarCrypto
+import Consensus
 import ConsensusStorage
 import Foundation
 import Ledger
+import PeerNetwork
 import Records
 import SignedNote
 import Storage
@@ -41,16 +43,44 @@ public struct Genesis: Codable, Equatable, Sendable {
         public init(members: [String], quorum: Int) { self.members = members; self.quorum = quorum }
     }
 
+    /// Consensus timeouts (consensus.md §2.5): network-wide, so fixed here. Absent: the standard ones.
+    public struct ConsensusTimeouts: Codable, Equatable, Sendable {
+        public var proposeMillis: UInt64
+        public var proposeDeltaMillis: UInt64
+        public var voteMillis: UInt64
+        public var voteDeltaMillis: UInt64
+        public init(proposeMillis: UInt64, proposeDeltaMillis: UInt64, voteMillis: UInt64, voteDeltaMillis: UInt64) {
+            self.proposeMillis = proposeMillis
+            self.proposeDeltaMillis = proposeDeltaMillis
+            self.voteMillis = voteMillis
+            self.voteDeltaMillis = voteDeltaMillis
+        }
+    }
+
     public var origin: String
     public var validators: [Member]
     public var organisations: [Organisation]?
     public var governance: Governance?
+    public var timeouts: ConsensusTimeouts?
 
-    public init(origin: String, validators: [Member], organisations: [Organisation]? = nil, governance: Governance? = nil) {
+    public init(origin: String, validators: [Member], organisations: [Organisation]? = nil, governance: Governance? = nil,
+                timeouts: ConsensusTimeouts? = nil) {
         self.origin = origin
         self.validators = validators
         self.organisations = organisations
         self.governance = governance
+        self.timeouts = timeouts
+    }
+
+    /// The consensus parameters every validator of this genesis runs.
+    public func consensusParameters() throws -> ConsensusParameters {
+        var t = Timeouts.standard
+        if let c = timeouts {
+            guard c.proposeMillis > 0, c.voteMillis > 0 else { throw LedgerError.malformedGenesis("consensus timeouts must be positive") }
+            t = Timeouts(proposeMillis: c.proposeMillis, proposeDeltaMillis: c.proposeDeltaMillis, prevoteMillis: c.voteMillis,
+                         prevoteDeltaMillis: c.voteDeltaMillis, precommitMillis: c.voteMillis, precommitDeltaMillis: c.voteDeltaMillis)
+        }
+        return ConsensusParameters(chainID: origin, validators: try validatorSet(), timeouts: t)
     }
 
     /// The member registry at genesis, after checking codes, roles and keys.
@@ -113,10 +143,25 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// Code lookups (`/v1/verify`, `/v1/bundles`) allowed per client address: sustained rate and burst.
     public var lookupsPerSecond: Double?
     public var lookupBurst: Double?
+    /// With more than one validator: where this node accepts its peers' links, `host:port`.
+    public var peerListen: String?
+    /// With more than one validator: where each other validator accepts links.
+    public var peers: [PeerAddress]?
 
-    public init(validator: String, listen: String) {
+    /// A validator's peer address.
+    public struct PeerAddress: Codable, Equatable, Sendable {
+        /// The validator's name in the genesis.
+        public var validator: String
+        /// `host:port` of its peer listener.
+        public var address: String
+        public init(validator: String, address: String) { self.validator = validator; self.address = address }
+    }
+
+    public init(validator: String, listen: String, peerListen: String? = nil, peers: [PeerAddress]? = nil) {
         self.validator = validator
         self.listen = listen
+        self.peerListen = peerListen
+        self.peers = peers
     }
 }
 
@@ -204,6 +249,58 @@ public struct NodeDirectory: Sendable {
         return dir
     }
 
+    /// The validators of a development consortium, in order: the organisations of domain.md §6.1
+    /// that run nodes (a notary office, a forensic lab, a court, the justice bureau, then three more).
+    public static let consortiumValidators = ["notary", "lab", "court", "bureau", "arbitration", "legal-aid", "lawyers"]
+
+    /// Lays out a consortium of `count` validators on one machine: `DIR/<name>/` is each node's
+    /// directory (its own validator key and signer state; the shared genesis, demo organisation
+    /// keys and code key). Node i listens on `host`, API port `apiPort + i`, peer port
+    /// `peerPort + i`; its peers reach it at `peerHosts[i]` (default: `host`; e.g. container names).
+    public static func initialiseConsortium(at path: String, count: Int, origin: String, host: String, apiPort: Int, peerPort: Int,
+                                            peerHosts: [String]? = nil, timeouts: Genesis.ConsensusTimeouts? = nil) throws -> [NodeDirectory] {
+        guard count >= 2, count <= consortiumValidators.count else {
+            throw StorageError(code: "bad_argument", "a consortium has 2 to \(consortiumValidators.count) validators")
+        }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let names = Array(consortiumValidators.prefix(count))
+        let nodes = names.map { NodeDirectory(path + "/" + $0) }
+        for node in nodes where fm.fileExists(atPath: node.path) {
+            throw StorageError(code: "already_initialised", "\(node.path) already exists")
+        }
+        var members: [Genesis.Member] = []
+        for (name, node) in zip(names, nodes) {
+            try fm.createDirectory(atPath: node.path, withIntermediateDirectories: true)
+            let key = try NoteSigningKey.generate(name: "\(origin)/\(name)")
+            try KeyFile.create(key, at: node.keyPath)
+            try BlockConsensus.create(in: try FileStore(directory: node.consensusPath))
+            members.append(.init(name: name, key: key.verifierKey.vkey))
+        }
+        // The demo organisations' keys and the code key: made once, held by every member node.
+        let first = nodes[0]
+        let (organisations, governance) = try DemoConsortium.create(in: first)
+        for node in nodes.dropFirst() {
+            try fm.createDirectory(atPath: node.orgsPath, withIntermediateDirectories: true)
+            for file in try fm.contentsOfDirectory(atPath: first.orgsPath) {
+                try SecretFile.create(at: node.orgsPath + "/" + file, contents: try SecretFile.read(first.orgsPath + "/" + file))
+            }
+            try SecretFile.create(at: node.codeKeyPath, contents: try SecretFile.read(first.codeKeyPath))
+        }
+        let genesis = Genesis(origin: origin, validators: members, organisations: organisations, governance: governance, timeouts: timeouts)
+        _ = try genesis.consensusParameters()
+        _ = try genesis.registry()
+        let hosts = peerHosts ?? Array(repeating: host, count: count)
+        guard hosts.count == count else { throw StorageError(code: "bad_argument", "give one peer host per validator (\(count))") }
+        let addresses = names.indices.map { NodeConfig.PeerAddress(validator: names[$0], address: "\(hosts[$0]):\(peerPort + $0)") }
+        for (i, node) in nodes.enumerated() {
+            try writeJSON(genesis, to: node.genesisPath)
+            try writeJSON(NodeConfig(validator: names[i], listen: "\(host):\(apiPort + i)", peerListen: "\(host):\(peerPort + i)",
+                                     peers: addresses.filter { $0.validator != names[i] }), to: node.configPath)
+        }
+        return nodes
+    }
+
     private func readJSON<T: Decodable>(_ file: String) throws -> T {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw StorageError(code: "missing_file", "\(file) is missing; run `cinnabar dev init --dir \(path)` first")
@@ -221,30 +318,53 @@ public struct NodeDirectory: Sendable {
 }
 
 /// A running ledger node: the store, the block builder and the sequencer, wired from a directory.
+/// With one validator in the genesis it decides alone; with several it runs consensus with them
+/// over the peer links of node.json.
 public final class LedgerNode: Sendable {
     public let directory: NodeDirectory
     public let genesis: Genesis
     public let config: NodeConfig
     public let validatorSet: ValidatorSet
     public let store: LedgerStore
-    public let sequencer: Sequencer
+    public let sequencer: any EntrySequencer
+    /// Links to the other validators (nil with one validator).
+    public let network: PeerNetwork?
     /// Records' derived state; admission runs against it.
     public let records: RecordIndex
 
-    /// Opens the node in `directory`, checks its key against the genesis, and starts sequencing.
-    public init(directory: NodeDirectory, clockMillis: @escaping @Sendable () -> UInt64 = LedgerNode.wallClockMillis) throws {
+    /// Opens the node in `directory`, checks its key against the genesis, and starts sequencing
+    /// (and, in a consortium, connecting to its peers).
+    public init(directory: NodeDirectory, clockMillis: @escaping @Sendable () -> UInt64 = LedgerNode.wallClockMillis,
+                log: @escaping @Sendable (String) -> Void = LedgerNode.standardError) throws {
         self.directory = directory
         genesis = try directory.loadGenesis()
         config = try directory.loadConfig()
         validatorSet = try genesis.validatorSet()
         store = try LedgerStore(directory: directory.storePath)
         records = try RecordIndex(store: store, genesisRegistry: try genesis.registry())
-        var settings = Sequencer.Configuration()
-        if let v = config.maxBlockEntries { settings.maxBlockEntries = v }
-        if let v = config.maxBlockDelayMillis { settings.maxBlockDelay = .milliseconds(v) }
-        if let v = config.maxQueuedEntries { settings.maxQueuedEntries = v }
-        sequencer = try directory.openSequencer(store: store, applier: records, configuration: settings, clockMillis: clockMillis)
+        if validatorSet.validators.count == 1 {
+            var settings = Sequencer.Configuration()
+            if let v = config.maxBlockEntries { settings.maxBlockEntries = v }
+            if let v = config.maxBlockDelayMillis { settings.maxBlockDelay = .milliseconds(v) }
+            if let v = config.maxQueuedEntries { settings.maxQueuedEntries = v }
+            sequencer = try directory.openSequencer(store: store, applier: records, configuration: settings, clockMillis: clockMillis)
+            network = nil
+        } else {
+            var settings = ConsortiumSequencer.Configuration()
+            if let v = config.maxBlockEntries { settings.maxBlockEntries = v }
+            if let v = config.maxQueuedEntries { settings.maxQueuedEntries = v }
+            let (consortium, links) = try directory.openConsortium(store: store, applier: records, clockMillis: clockMillis,
+                                                                   configuration: settings, log: log)
+            sequencer = consortium
+            network = links
+        }
         try sequencer.start()
+        try network?.start()
+    }
+
+    /// Log lines go to standard error.
+    public static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// Admits a signed record (canonical JSON bytes, without the leaf tag) and returns once it is
@@ -291,6 +411,7 @@ public final class LedgerNode: Sendable {
     /// Stops sequencing (committing what is queued) and closes the store. Call before exiting.
     public func close() {
         sequencer.stop()
+        network?.stop()
         store.close()
     }
 

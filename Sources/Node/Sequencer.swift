@@ -110,8 +110,18 @@ public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Turns submissions into durable, signed blocks: `start()`, `submit`, `stop()`. One validator
+/// alone (`Sequencer`) or one of a consortium (`ConsortiumSequencer`).
+public protocol EntrySequencer: AnyObject, Sendable {
+    func start() throws
+    /// Queues one entry and returns once its block is durable and its checkpoint signed.
+    func submit(_ entry: Entry) async throws -> Receipt
+    /// Stops accepting submissions and returns when the sequencing thread is done.
+    func stop()
+}
+
 /// The single-validator sequencer. Create, `start()`, `submit`, `stop()`.
-public final class Sequencer: @unchecked Sendable {
+public final class Sequencer: EntrySequencer, @unchecked Sendable {
     /// Batching and back-pressure settings (defaults measured with `cinnabar bench append`).
     public struct Configuration: Sendable {
         /// A block holds at most this many entries (the trailer is extra).

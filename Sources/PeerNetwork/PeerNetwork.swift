@@ -86,7 +86,7 @@ public final class PeerNetwork: @unchecked Sendable {
         /// How long a connect, or a handshake, may take.
         public var handshakeTimeout: Duration = .seconds(5)
         /// How long a send may make no progress (the peer reads nothing) before its link is closed.
-        public var sendStallTimeout: Duration = .seconds(30)
+        public var sendStallTimeout: Duration = .seconds(5)
 
         public init(chainID: String) {
             self.chainID = chainID

@@ -14,7 +14,7 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure speed against this machine's limits.",
-                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchWrite.self, BenchProof.self, BenchVerify.self, BenchConsensus.self])
+                                                    subcommands: [BenchAppend.self, BenchIngest.self, BenchWrite.self, BenchProof.self, BenchVerify.self, BenchConsensus.self, BenchConsortium.self])
 }
 
 /// Machine limits measured in-process, so figures are comparable on shared, noisy machines.

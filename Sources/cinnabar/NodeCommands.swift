@@ -34,18 +34,46 @@ struct Dev: AsyncParsableCommand {
 }
 
 struct DevInit: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a one-validator ledger with a fresh key.")
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create a one-validator ledger, or with --validators N a consortium of N nodes, with fresh keys.")
 
-    @Option(help: "The node directory to create.") var dir: String
+    @Option(help: "The node directory to create (with --validators: the directory that holds one per node).") var dir: String
     @Option(help: "The log's origin (checkpoint first line).") var origin = "ledger.sc-legal.example/cinnabar"
-    @Option(help: "This validator's name.") var validator = "dev-validator"
-    @Option(help: "Listen address HOST:PORT.") var listen = "127.0.0.1:8080"
+    @Option(help: "This validator's name (one validator only).") var validator = "dev-validator"
+    @Option(help: "Listen address HOST:PORT (with --validators: node i serves PORT+i and takes peer links on PORT+1000+i).")
+    var listen = "127.0.0.1:8080"
+    @Option(help: "Validators: 1, or 2 to 7 for a consortium on this machine (notary, lab, court, bureau, …).") var validators = 1
+    @Option(help: "Consensus timeouts in the genesis, ms: propose,vote (default 3000,1000; consensus.md §2.5).") var timeouts: String?
+    @Option(help: "With --validators: the host names peers use to reach each node, comma-separated (default: the listen host).")
+    var peerHosts: String?
 
     func run() throws {
+        if validators > 1 { return try consortium() }
         let directory = try NodeDirectory.initialise(at: dir, origin: origin, validator: validator, listen: listen)
         let genesis = try directory.loadGenesis()
         print("created \(dir): origin \(origin), validator \(validator)")
         print("verifier key: \(genesis.validators[0].key)")
+    }
+}
+
+extension DevInit {
+    func consortium() throws {
+        let (host, port) = try parseListen(listen)
+        var custom: Genesis.ConsensusTimeouts?
+        if let timeouts {
+            let parts = timeouts.split(separator: ",").compactMap { UInt64($0) }
+            guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw CLIError("--timeouts takes PROPOSE,VOTE in milliseconds") }
+            custom = Genesis.ConsensusTimeouts(proposeMillis: parts[0], proposeDeltaMillis: parts[0] / 3,
+                                               voteMillis: parts[1], voteDeltaMillis: parts[1] / 2)
+        }
+        let nodes = try NodeDirectory.initialiseConsortium(at: dir, count: validators, origin: origin, host: host, apiPort: port + 1,
+                                                           peerPort: port + 1001,
+                                                           peerHosts: peerHosts.map { $0.split(separator: ",").map(String.init) }, timeouts: custom)
+        print("created a consortium of \(nodes.count) validators in \(dir), origin \(origin)")
+        for node in nodes {
+            let config = try node.loadConfig()
+            print("  \(config.validator): \(node.path)  API http://\(config.listen)/  peers \(config.peerListen ?? "")")
+        }
     }
 }
 

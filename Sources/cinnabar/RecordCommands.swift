@@ -23,8 +23,10 @@ struct DevDemo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Write the demo records (every record type) and print their verification codes.")
     @Option(help: "The node directory (made by `cinnabar dev init`).") var dir: String
+    @Option(help: "Write through this running node's API instead of opening the directory (a consortium).") var node: String?
 
     func run() async throws {
+        if let url = node { return try await throughAPI(normalisedNode(url)) }
         let node = try LedgerNode(directory: NodeDirectory(dir))
         defer { node.close() }
         let result = try await DemoScenario(node: node).run()
@@ -38,6 +40,17 @@ struct DevDemo: AsyncParsableCommand {
             }
             say("  \(code.grouped)  \(label)\(status.isEmpty ? "" : "  → \(status)")")
         }
+    }
+}
+
+extension DevDemo {
+    /// The scenario posted to `POST /v1/records` of a running node, each record waited for.
+    func throughAPI(_ url: String) async throws {
+        let result = try await DemoScenario(directory: NodeDirectory(dir)) { bytes in
+            _ = try NodeClient.json(try NodeClient.send("POST", url + "/v1/records", body: bytes))
+        }.run()
+        say("wrote \(result.written.count) demo records through \(url)")
+        for (label, code) in result.codes { say("  \(code.grouped)  \(label)") }
     }
 }
 

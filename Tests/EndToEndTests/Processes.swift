@@ -116,12 +116,21 @@ final class RunningProcess: @unchecked Sendable {
     private var collected: [String] = []
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: cinnabarBinary)
+    /// Runs `cinnabar` with `arguments`; its standard error is discarded, or appended to the file
+    /// `standardError`.
+    init(_ arguments: [String], standardError: String? = nil, executable: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable ?? cinnabarBinary)
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        if let standardError {
+            if !FileManager.default.fileExists(atPath: standardError) { FileManager.default.createFile(atPath: standardError, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: standardError))
+            handle.seekToEndOfFile()
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         let reader = out.fileHandleForReading
         Thread.detachNewThread { [self] in

@@ -97,7 +97,7 @@ final class SequencerTests: XCTestCase {
         ]
         for (bad, code) in cases {
             do {
-                _ = try await node.sequencer.submit(bad)
+                _ = try await node.sequencer.submit(Entry(leaf: bad))
                 XCTFail("accepted a bad leaf (\(code))")
             } catch let error as SubmitError {
                 XCTAssertEqual(error.code, code)
@@ -158,7 +158,7 @@ final class SequencerTests: XCTestCase {
         defer { node.close() }
         node.sequencer.stop()
         do {
-            _ = try await node.sequencer.submit(leaf(1))
+            _ = try await node.sequencer.submit(Entry(leaf: leaf(1)))
             XCTFail("a stopped sequencer accepted a leaf")
         } catch let error as SubmitError {
             XCTAssertEqual(error, .stopped)

@@ -63,7 +63,16 @@ final class TCPSocket: Sendable {
         // Consensus messages are small and latency-bound: no Nagle delay.
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_KEEPALIVE, &one, socklen_t(MemoryLayout<Int32>.size))
+        // A link whose sent data stays unacknowledged this long is dead (a cut cable, a partition):
+        // the kernel closes it, and the dialer redials, instead of backing off retransmissions for
+        // minutes. Validators send a status every 250 ms, so a live link always has data in flight.
+        var userTimeout = TCPSocket.userTimeoutMillis
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCPSocket.tcpUserTimeout, &userTimeout, socklen_t(MemoryLayout<UInt32>.size))
     }
+
+    /// TCP_USER_TIMEOUT (Linux, tcp(7)).
+    private static let tcpUserTimeout: Int32 = 18
+    private static let userTimeoutMillis: UInt32 = 4_000
 
     /// Connects to `host:port`, trying each address `getaddrinfo` gives, within `timeout` each.
     /// `isCancelled` is polled every 100 ms so that `stop()` need not wait out the timeout.

@@ -1,0 +1,655 @@
+// The write path of a validator among several (issue 7, consensus.md §2.7–2.11): the same engine
+// as the one-validator sequencer (Replica: core, WAL, signer guard), driven by the network instead
+// of a loop that decides alone.
+//
+// One thread owns everything below and handles, in order, what arrives: submissions from clients,
+// messages from peers, timers and a periodic tick. Entries are shared with every peer as they are
+// admitted (a mempool per node), so whoever proposes next can include them. A decided block goes
+// through the decision order of §2.8: block and certificate durable, derived state applied, own
+// checkpoint signature made (once, by the guard) and sent, next height started. The block becomes
+// the tip readers see — and its entries' clients get their receipts — once a quorum of validator
+// signatures on its checkpoint is in hand (collected from peers, or embedded in the next block).
+import CinnabarCrypto
+import Consensus
+import ConsensusStorage
+import Dispatch
+import Foundation
+import Ledger
+import MerkleLog
+import SignedNote
+import Storage
+
+/// Links to the other validators (implemented by `PeerNetwork`). Sending never blocks.
+public protocol PeerLinks: AnyObject, Sendable {
+    func send(_ message: [UInt8], to peer: Int)
+    func broadcast(_ message: [UInt8])
+    /// Closes the links of a peer that sent something provably wrong (it may reconnect later).
+    func drop(_ peer: Int, reason: String)
+}
+
+/// What validators send each other besides consensus messages: a node-level envelope.
+enum PeerMessage {
+    /// A consensus message (WireCodec).
+    case consensus(ConsensusMessage)
+    /// Entries admitted by the sender, for whoever proposes next.
+    case entries([[UInt8]])
+
+    static let maxEntriesPerMessage = 4096
+
+    var encoded: [UInt8] {
+        var w = BinaryWriter()
+        switch self {
+        case let .consensus(m):
+            w.u8(1)
+            w.raw(WireCodec.encode(m))
+        case let .entries(entries):
+            w.u8(2)
+            w.u32(UInt32(entries.count))
+            for e in entries { w.blob(e) }
+        }
+        return w.bytes
+    }
+
+    init?(decoding bytes: [UInt8]) {
+        guard let kind = bytes.first else { return nil }
+        switch kind {
+        case 1:
+            guard let m = WireCodec.decodeMessage(Array(bytes.dropFirst())) else { return nil }
+            self = .consensus(m)
+        case 2:
+            var r = BinaryReader(Array(bytes.dropFirst()))
+            guard let count = r.u32(), count <= PeerMessage.maxEntriesPerMessage else { return nil }
+            var entries: [[UInt8]] = []
+            for _ in 0..<count {
+                guard let e = r.blob(), e.count <= LeafLimits.maxBytes else { return nil }
+                entries.append(e)
+            }
+            guard r.isAtEnd else { return nil }
+            self = .entries(entries)
+        default:
+            return nil
+        }
+    }
+}
+
+/// A validator of a consortium: consensus with peers, blocks into the store, receipts to clients.
+public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// A proposed block holds at most this many entries (the trailer is extra).
+        public var maxBlockEntries = 8192
+        /// Entries waiting for a block at this node; beyond this, submissions get `.busy`.
+        public var maxQueuedEntries = 262_144
+        /// Own latest messages, checkpoint signature and status are sent again this often.
+        public var tickMillis: UInt64 = 250
+        /// With nothing to log, a block is still made this often, so checkpoints stay fresh.
+        public var heartbeatMillis: UInt64 = 60_000
+        /// Decided blocks sent to a peer that is behind, per status message.
+        public var syncBatch = 64
+        public init() {}
+    }
+
+    private struct Waiter {
+        let continuation: CheckedContinuation<Receipt, any Error>
+    }
+
+    private enum Event {
+        case submit(Entry, CheckedContinuation<Receipt, any Error>)
+        case message(from: Int, [UInt8])
+    }
+
+    // Fixed at creation.
+    private let store: LedgerStore
+    private let files: DurableStore
+    private let parameters: ConsensusParameters
+    private let key: ValidatorKey
+    private let me: Validator
+    private let applier: BlockApplier
+    private let clockMillis: @Sendable () -> UInt64
+    private let configuration: Configuration
+    private let log: @Sendable (String) -> Void
+    /// CINNABAR_TRACE_CONSENSUS=1: log every effect of the engine (for diagnosing a stuck height).
+    private let trace = ProcessInfo.processInfo.environment["CINNABAR_TRACE_CONSENSUS"] == "1"
+    private var links: PeerLinks?
+
+    // The inbox, shared with client and network threads.
+    private let condition = NSCondition()
+    private var inbox: [Event] = []
+    private var queuedEntries = 0
+    private var stopping = false
+    private var running = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Owned by the sequencing thread.
+    private var builder: BlockBuilder
+    private var chain: LedgerChain
+    private var replica: Replica!
+    /// Pending entries by leaf hash, in arrival order.
+    private var mempool: [Hash: Entry] = [:]
+    private var mempoolOrder: [Hash] = []
+    private var waiters: [Hash: [Waiter]] = [:]
+    /// Receipts waiting for their block's checkpoint quorum: height → (leaf index, waiters).
+    private var unpublished: [UInt64: [(index: UInt64, waiters: [Waiter])]] = [:]
+    /// Validator signatures on checkpoint(chain.height), by validator index.
+    private var signatures: [Int: NoteSignature] = [:]
+    private var ownSignature: CheckpointSignature?
+    private var published = true
+    private var pendingRequest: (height: UInt64, round: Int)?
+    private var deferredTimeout: (Timeout, UInt64)?
+    private var timers: [(deadline: UInt64, timeout: Timeout)] = []
+    private var lastDecisionAt: UInt64 = 0
+    private var nextTick: UInt64 = 0
+    /// Plans made while evaluating blocks (valid(v)): reused when one of them is decided.
+    private var plans: [(entries: [[UInt8]], plan: BlockPlan)] = []
+    /// Decided blocks received ahead of the current height (block sync), by height.
+    private var syncBuffer: [UInt64: (certificate: CommitCertificate, value: [UInt8], from: Int)] = [:]
+    /// Last (height, time) each peer was sent blocks for, so a chatty peer costs one batch a second.
+    private var lastServed: [Int: (UInt64, UInt64)] = [:]
+    /// The latest height each peer said it is deciding.
+    private var peerHeights: [Int: UInt64] = [:]
+    /// A peer voted or proposed at the current height: it is running its round, so we run ours,
+    /// whether or not we hold entries (they may have been lost on the way to us).
+    private var peersActive = false
+    /// When each pending entry was last shared; entries still pending a second later are shared
+    /// again (a link that broke may have lost them).
+    private var sharedAt: [Hash: UInt64] = [:]
+
+    /// Resumes validator `me` at the store's tip. The signer state in `files` must exist.
+    public init(store: LedgerStore, files: DurableStore, parameters: ConsensusParameters, me: Validator, seed: [UInt8],
+                applier: BlockApplier, clockMillis: @escaping @Sendable () -> UInt64, configuration: Configuration = .init(),
+                log: @escaping @Sendable (String) -> Void) throws {
+        guard let index = parameters.validators.validators.firstIndex(of: me) else {
+            throw ConsensusDriverError("validator \(me.name) is not in the set")
+        }
+        self.store = store
+        self.files = files
+        self.parameters = parameters
+        self.me = me
+        self.applier = applier
+        self.clockMillis = clockMillis
+        self.configuration = configuration
+        self.log = log
+        key = try ValidatorKey(index: index, seed: seed, validators: parameters.validators, origin: parameters.chainID)
+        builder = try BlockBuilder(store: store)
+        chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators)
+    }
+
+    /// Connects the sequencer to its peers; call before `start`.
+    public func attach(_ links: PeerLinks) { self.links = links }
+
+    /// A message from peer `peer` (any thread).
+    public func deliver(from peer: Int, _ bytes: [UInt8]) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard running, !stopping else { return }
+        inbox.append(.message(from: peer, bytes))
+        condition.signal()
+    }
+
+    public func start() throws {
+        let tip = store.tip
+        if let tip {
+            chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators, height: tip.height,
+                                    timeMillis: tip.timeMillis, tree: builder.tree, entryRule: entryRule)
+        } else {
+            chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators, entryRule: entryRule)
+        }
+        if let tip { published = try store.checkpoint(height: tip.height) != nil }
+        replica = try Replica(parameters: parameters, key: key, store: files, evaluator: chain)
+        lastDecisionAt = monotonicMillis()
+        if chain.height > 0 { signOwnCheckpoint() }
+        let effects = try replica.start()
+        condition.lock()
+        running = true
+        condition.unlock()
+        let thread = Thread { [self] in run(first: effects) }
+        thread.name = "cinnabar-consortium"
+        thread.start()
+    }
+
+    public func stop() {
+        condition.lock()
+        let wasRunning = running
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        if wasRunning { finished.wait() }
+    }
+
+    public func submit(_ entry: Entry) async throws -> Receipt {
+        do { try LeafError.check(submitted: entry.leaf) } catch { throw SubmitError.rejected(error) }
+        return try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            if stopping || !running {
+                continuation.resume(throwing: SubmitError.stopped)
+            } else if queuedEntries >= configuration.maxQueuedEntries {
+                continuation.resume(throwing: SubmitError.busy(queuedEntries: queuedEntries))
+            } else {
+                queuedEntries += 1
+                inbox.append(.submit(entry, continuation))
+                condition.signal()
+            }
+        }
+    }
+
+    // MARK: - The sequencing thread
+
+    private func run(first: [Effect]) {
+        do {
+            try perform(first)
+            while let events = nextEvents() {
+                var fresh: [[UInt8]] = []
+                for event in events {
+                    switch event {
+                    case let .submit(entry, continuation):
+                        if let leaf = enqueue(entry, continuation) { fresh.append(leaf) }
+                    case let .message(peer, bytes):
+                        try receive(bytes, from: peer)
+                    }
+                }
+                if !fresh.isEmpty {
+                    let now = monotonicMillis()
+                    for leaf in fresh { sharedAt[RFC6962.leafHash(leaf)] = now }
+                    for chunk in stride(from: 0, to: fresh.count, by: PeerMessage.maxEntriesPerMessage) {
+                        let part = Array(fresh[chunk..<min(fresh.count, chunk + PeerMessage.maxEntriesPerMessage)])
+                        links?.broadcast(PeerMessage.entries(part).encoded)
+                    }
+                    try entriesArrived()
+                }
+                try fireTimers()
+            }
+        } catch {
+            log("cinnabar: consensus halted: \(error)")
+            failAll(SubmitError.storageFailed("consensus halted: \(error)"))
+            condition.lock()
+            running = false
+            condition.unlock()
+        }
+        failAll(SubmitError.stopped)
+        finished.signal()
+    }
+
+    /// Waits for events or the next timer; nil once stopping.
+    private func nextEvents() -> [Event]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while inbox.isEmpty && !stopping {
+            let now = monotonicMillis()
+            let wake = min(nextTick, timers.map(\.deadline).min() ?? UInt64.max)
+            if wake <= now { break }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wake - now) / 1000))
+        }
+        if stopping {
+            running = false
+            return nil
+        }
+        let events = inbox
+        inbox.removeAll(keepingCapacity: true)
+        queuedEntries -= events.reduce(0) { if case .submit = $1 { $0 + 1 } else { $0 } }
+        return events
+    }
+
+    /// Adds a client's entry to the mempool; returns its leaf if it is new to this node.
+    private func enqueue(_ entry: Entry, _ continuation: CheckedContinuation<Receipt, any Error>) -> [UInt8]? {
+        let hash = RFC6962.leafHash(entry.leaf)
+        waiters[hash, default: []].append(Waiter(continuation: continuation))
+        guard mempool[hash] == nil else { return nil }
+        mempool[hash] = entry
+        mempoolOrder.append(hash)
+        return entry.leaf
+    }
+
+    private func receive(_ bytes: [UInt8], from peer: Int) throws {
+        guard peer != key.index, peer >= 0, peer < parameters.count else { return }
+        guard let message = PeerMessage(decoding: bytes) else {
+            links?.drop(peer, reason: "undecodable message")
+            return
+        }
+        switch message {
+        case let .entries(entries):
+            var added = false
+            for leaf in entries where mempool.count < configuration.maxQueuedEntries {
+                guard (try? LeafError.check(submitted: leaf)) != nil else { continue }
+                let hash = RFC6962.leafHash(leaf)
+                guard mempool[hash] == nil else { continue }
+                mempool[hash] = Entry(leaf: leaf)
+                mempoolOrder.append(hash)
+                added = true
+            }
+            if added { try entriesArrived() }
+        case let .consensus(m):
+            try perform(try consensus(m, from: peer))
+        }
+    }
+
+    private func consensus(_ message: ConsensusMessage, from peer: Int) throws -> [Effect] {
+        switch message {
+        case let .checkpointSignature(s):
+            return try accept(s)
+        case let .status(_, h, _):
+            peerHeights[peer] = h
+            serve(peer, from: h)
+            return []
+        case let .commit(c, value):
+            if c.height > replica.height {
+                if c.height <= replica.height + UInt64(configuration.syncBatch) * 2 { syncBuffer[c.height] = (c, value, peer) }
+                return []
+            }
+            guard c.height == replica.height, replica.core.decision == nil else { return [] }
+            let effects = try replica.receive(message)
+            if replica.core.decision == nil {
+                // A certificate that does not verify, or a block that is not valid on our tip.
+                links?.drop(peer, reason: "served block \(c.height) that does not verify")
+                log("cinnabar: peer \(peer) served block \(c.height) that does not verify; dropped")
+            }
+            return effects
+        case .proposal, .vote:
+            if message.height == replica.height && !peersActive {
+                peersActive = true
+                try entriesArrived()
+            }
+            if message.height < replica.height { serve(peer, from: message.height) }
+            if message.height > replica.height { peerHeights[peer] = max(peerHeights[peer] ?? 0, message.height) }
+            return try replica.receive(message)
+        }
+    }
+
+    /// Acts on the replica's effects in order; a decision brings the next height's effects.
+    private func perform(_ first: [Effect]) throws {
+        var queue = first
+        var next = 0
+        while next < queue.count {
+            let effect = queue[next]
+            next += 1
+            if trace { log("\(monotonicMillis()) consensus h\(replica.height) r\(replica.core.round): \(effect)") }
+            switch effect {
+            case let .send(m):
+                links?.broadcast(PeerMessage.consensus(m).encoded)
+            case let .schedule(t, ms):
+                if t.kind == .propose && t.round == 0 && mempool.isEmpty && !heartbeatDue && !peersActive {
+                    deferredTimeout = (t, ms)  // armed when there is something to log
+                } else {
+                    timers.append((monotonicMillis() + ms, t))
+                }
+            case let .requestValue(h, r):
+                pendingRequest = (h, r)
+                queue += try proposeIfReady()
+            case let .decided(d):
+                queue += try commit(d)
+            case let .evidence(e):
+                log("cinnabar: evidence of equivocation: \(e)")
+            case let .refused(why):
+                log("cinnabar: the signer guard refused to sign: \(why)")
+            }
+        }
+    }
+
+    /// A block is due even with nothing to log: the first (so the log has a signed checkpoint) and
+    /// then one per heartbeat.
+    private var heartbeatDue: Bool { chain.height == 0 || monotonicMillis() >= lastDecisionAt + configuration.heartbeatMillis }
+
+    /// New entries are pending: arm the deferred round-0 timeout, and propose if it is our turn.
+    private func entriesArrived() throws {
+        if let (t, ms) = deferredTimeout {
+            deferredTimeout = nil
+            timers.append((monotonicMillis() + ms, t))
+        }
+        try perform(try proposeIfReady())
+    }
+
+    private func fireTimers() throws {
+        let now = monotonicMillis()
+        if now >= nextTick {
+            nextTick = now + configuration.tickMillis
+            try tick()
+        }
+        let due = timers.filter { $0.deadline <= now }
+        guard !due.isEmpty else { return }
+        timers.removeAll { $0.deadline <= now }
+        for t in due.sorted(by: { $0.deadline < $1.deadline }) {
+            try perform(try replica.handle(.timeout(t.timeout)))
+        }
+    }
+
+    /// Re-sends own latest messages, checkpoint signature and status (the gossip assumption).
+    private func tick() throws {
+        for m in replica.retransmissions() { links?.broadcast(PeerMessage.consensus(m).encoded) }
+        if let ownSignature { links?.broadcast(PeerMessage.consensus(.checkpointSignature(ownSignature)).encoded) }
+        links?.broadcast(PeerMessage.consensus(.status(validator: key.index, height: replica.height, round: replica.core.round)).encoded)
+        shareAgain()
+        if heartbeatDue, let (t, ms) = deferredTimeout {
+            deferredTimeout = nil
+            timers.append((monotonicMillis() + ms, t))
+        }
+        try perform(try proposeIfReady())
+    }
+
+    /// Shares again the entries this node was given that are still pending after a second.
+    private func shareAgain() {
+        let now = monotonicMillis()
+        var stale: [[UInt8]] = []
+        for (hash, at) in sharedAt where at + 1_000 <= now {
+            guard let entry = mempool[hash] else {
+                sharedAt[hash] = nil
+                continue
+            }
+            guard stale.count < PeerMessage.maxEntriesPerMessage else { break }
+            stale.append(entry.leaf)
+            sharedAt[hash] = now
+        }
+        if !stale.isEmpty { links?.broadcast(PeerMessage.entries(stale).encoded) }
+    }
+
+    // MARK: - Proposing
+
+    /// getValue(): once we hold ≥ Q signatures on the tip's checkpoint (§2.9) and there is
+    /// something to log (or a later round, or the heartbeat), propose the mempool's head.
+    private func proposeIfReady() throws -> [Effect] {
+        guard let request = pendingRequest, request.height == replica.height, request.round == replica.core.round,
+              replica.core.isAwaitingValue else { return [] }
+        guard chain.height == 0 || signatures.count >= parameters.quorum else { return [] }
+        guard !mempool.isEmpty || request.round > 0 || heartbeatDue || peersActive else { return [] }
+        pendingRequest = nil
+        let entries = selectEntries()
+        let lines = signatures.keys.sorted().map { signatures[$0]!.line }.joined()
+        let block = chain.makeBlock(entries: entries, proposedTimeMillis: clockMillis(), proposer: me.name, signatureLines: lines)
+        return try replica.proposeValue(height: request.height, round: request.round, value: block.encoded)
+    }
+
+    /// The mempool's head, without what the applier refuses now (answered at once) or already logged.
+    private func selectEntries() -> [[UInt8]] {
+        var candidates: [Entry] = []
+        var hashes: [Hash] = []
+        for hash in mempoolOrder where candidates.count < configuration.maxBlockEntries {
+            guard let entry = mempool[hash] else { continue }
+            candidates.append(entry)
+            hashes.append(hash)
+        }
+        let plan = applier.plan(candidates, firstIndex: chain.size)
+        var out: [[UInt8]] = []
+        for (k, outcome) in plan.outcomes.enumerated() {
+            switch outcome {
+            case .append:
+                out.append(candidates[k].leaf)
+            case let .duplicate(of):
+                remove(hashes[k])
+                answerDuplicate(hashes[k], index: of)
+            case let .rejected(error):
+                remove(hashes[k])
+                for w in waiters.removeValue(forKey: hashes[k]) ?? [] { w.continuation.resume(throwing: error) }
+            }
+        }
+        return out
+    }
+
+    private func remove(_ hash: Hash) {
+        mempool[hash] = nil
+        sharedAt[hash] = nil
+    }
+
+    private func answerDuplicate(_ hash: Hash, index: UInt64) {
+        guard let list = waiters.removeValue(forKey: hash), !list.isEmpty else { return }
+        guard let tip = store.tip, let note = try? store.checkpoint(height: tip.height) else {
+            for w in list { w.continuation.resume(throwing: SubmitError.busy(queuedEntries: 0)) }
+            return
+        }
+        let receipt = Receipt(index: index, duplicate: true, height: tip.height, size: tip.size, root: tip.root,
+                              timeMillis: tip.timeMillis, signedCheckpoint: note)
+        for w in list { w.continuation.resume(returning: receipt) }
+    }
+
+    // MARK: - valid(v): the application's rule
+
+    /// Every entry of a proposed block must be admissible on the committed state, in order (the
+    /// applier's plan, which also yields the derived state the block will write).
+    private var entryRule: @Sendable ([[UInt8]]) -> Bool {
+        { [unowned self] entries in
+            let plan = planFor(entries)
+            return plan.outcomes.allSatisfy { if case .append = $0 { true } else { false } }
+        }
+    }
+
+    private func planFor(_ entries: [[UInt8]]) -> BlockPlan {
+        if let hit = plans.first(where: { $0.entries == entries }) { return hit.plan }
+        let plan = applier.plan(entries.map { mempool[RFC6962.leafHash($0)] ?? Entry(leaf: $0) }, firstIndex: chain.size)
+        plans.append((entries, plan))
+        if plans.count > 4 { plans.removeFirst() }
+        return plan
+    }
+
+    // MARK: - Deciding
+
+    /// The decision order of consensus.md §2.8.
+    private func commit(_ d: Decision) throws -> [Effect] {
+        guard let block = LedgerBlock(encoded: d.value.bytes) else { throw ConsensusDriverError("decided an undecodable block") }
+        // The block embeds ≥ Q signatures on the tip's checkpoint: publish the tip with them if
+        // our own collection had not reached the quorum.
+        if !published, chain.height > 0 { try publish(lines: block.signatureLines) }
+        let plan = planFor(block.entries)
+        guard plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) else {
+            throw ConsensusDriverError("block \(block.trailer.height) was decided but its entries do not apply to the store")
+        }
+        plans = []
+        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: plan.derived)
+        do {
+            try store.commit(prepared.commit)  // (a)
+        } catch {
+            try? builder.reset(to: store)
+            throw error
+        }
+        builder.accept(prepared)
+        applier.committed(plan)
+        chain.apply(block)  // (b)
+        guard chain.root == prepared.commit.record.root else { throw ConsensusDriverError("the stored block \(chain.height) gives another root") }
+        published = false
+        lastDecisionAt = monotonicMillis()
+        pendingRequest = nil
+        deferredTimeout = nil
+        peersActive = false
+        timers.removeAll()
+        var receipts: [(index: UInt64, waiters: [Waiter])] = []
+        for (k, entry) in block.entries.enumerated() {
+            let hash = RFC6962.leafHash(entry)
+            mempool[hash] = nil
+            sharedAt[hash] = nil
+            if let list = waiters.removeValue(forKey: hash) { receipts.append((prepared.commit.record.firstIndex + UInt64(k), list)) }
+        }
+        if mempool.count * 2 < mempoolOrder.count { mempoolOrder.removeAll { mempool[$0] == nil } }
+        unpublished[chain.height] = receipts
+        signatures = [:]
+        ownSignature = nil
+        // (c) Cosign only the newest decided checkpoint (§2.9): while catching up, the next block
+        // (already here) embeds the quorum for this one.
+        if syncBuffer[chain.height + 1] == nil { signOwnCheckpoint() }
+        var effects = try replica.startNextHeight(evaluator: chain)  // (d)
+        // Catching up: the next decided block may already be here; else ask peers that are ahead.
+        syncBuffer = syncBuffer.filter { $0.key > chain.height }
+        if let next = syncBuffer.removeValue(forKey: replica.height) {
+            effects += try consensus(.commit(next.certificate, value: next.value), from: next.from)
+        } else if peerHeights.values.contains(where: { $0 > replica.height }) {
+            links?.broadcast(PeerMessage.consensus(.status(validator: key.index, height: replica.height, round: 0)).encoded)
+        }
+        return effects
+    }
+
+    private func signOwnCheckpoint() {
+        guard let s = try? replica.signCheckpoint(height: chain.height, size: chain.size, root: chain.root) else {
+            log("cinnabar: the signer guard refused to sign checkpoint \(chain.size)")
+            return
+        }
+        ownSignature = s
+        signatures[s.validator] = s.line
+        links?.broadcast(PeerMessage.consensus(.checkpointSignature(s)).encoded)
+        if !published && signatures.count >= parameters.quorum { try? publishCollected() }
+    }
+
+    private func accept(_ s: CheckpointSignature) throws -> [Effect] {
+        guard s.height == chain.height, chain.height > 0, signatures[s.validator] == nil else { return [] }
+        guard s.verify(keys: chain.verifierKeys, checkpointText: chain.checkpointText) else { return [] }
+        signatures[s.validator] = s.line
+        if !published && signatures.count >= parameters.quorum { try publishCollected() }
+        return try proposeIfReady()
+    }
+
+    private func publishCollected() throws {
+        try publish(lines: signatures.keys.sorted().map { signatures[$0]!.line }.joined())
+    }
+
+    /// Stores the tip's checkpoint with ≥ Q signature lines, makes it the readers' tip and answers
+    /// the clients whose entries it holds.
+    private func publish(lines: String) throws {
+        let note = chain.checkpointText + "\n" + lines
+        try store.publish(height: chain.height, signedCheckpoint: note)
+        builder.signed(note)
+        published = true
+        if trace { log("\(monotonicMillis()) published h\(chain.height) size \(chain.size)") }
+        let record = try store.block(height: chain.height)
+        for (index, list) in unpublished.removeValue(forKey: chain.height) ?? [] {
+            let receipt = Receipt(index: index, duplicate: false, height: chain.height, size: chain.size, root: chain.root,
+                                  timeMillis: record?.timeMillis ?? chain.timeMillis, signedCheckpoint: note)
+            for w in list { w.continuation.resume(returning: receipt) }
+        }
+    }
+
+    // MARK: - Block sync (§2.11)
+
+    /// A peer is deciding height `height` ≤ our tip: send it the decided blocks from there, with
+    /// their certificates, at most one batch per second for the same height.
+    private func serve(_ peer: Int, from height: UInt64) {
+        guard height >= 1, height <= chain.height else { return }
+        let now = monotonicMillis()
+        if let (h, t) = lastServed[peer], h == height, now < t + 1_000 { return }
+        lastServed[peer] = (height, now)
+        let last = min(chain.height, height + UInt64(configuration.syncBatch) - 1)
+        for h in height...last {
+            guard let (certificate, value) = try? storedBlock(h) else { return }
+            links?.send(PeerMessage.consensus(.commit(certificate, value: value)).encoded, to: peer)
+        }
+    }
+
+    /// Block `height` as decided: its canonical bytes and certificate, read back from the store.
+    private func storedBlock(_ height: UInt64) throws -> (CommitCertificate, [UInt8])? {
+        guard let record = try store.block(height: height), let raw = try store.certificate(height: height),
+              let certificate = WireCodec.decodeCertificate(raw) else { return nil }
+        let leaves = try store.leaves(from: record.firstIndex, count: Int(record.size - record.firstIndex))
+        guard let last = leaves.last, let trailer = try? BlockTrailer(leafData: last) else { return nil }
+        let block = LedgerBlock(entries: Array(leaves.dropLast()), trailer: trailer, signatureLines: record.embeddedSignatures)
+        return (certificate, block.encoded)
+    }
+
+    // MARK: -
+
+    private func failAll(_ error: SubmitError) {
+        for (_, list) in waiters { for w in list { w.continuation.resume(throwing: error) } }
+        waiters = [:]
+        for (_, batches) in unpublished { for (_, list) in batches { for w in list { w.continuation.resume(throwing: error) } } }
+        unpublished = [:]
+        condition.lock()
+        let events = inbox
+        inbox = []
+        condition.unlock()
+        for case let .submit(_, continuation) in events { continuation.resume(throwing: error) }
+    }
+
+    private func monotonicMillis() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
+}

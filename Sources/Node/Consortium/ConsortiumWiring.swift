@@ -1,0 +1,63 @@
+// A consortium validator's parts, from its directory: the sequencer over the store and the
+// consensus files, and the authenticated links to the other validators named in node.json.
+import ConsensusStorage
+import Dispatch
+import Foundation
+import Ledger
+import PeerNetwork
+import Storage
+
+extension PeerNetwork: PeerLinks {}
+
+extension NodeDirectory {
+    /// The write path of a validator among several, and its peer links (neither started).
+    func openConsortium(store: LedgerStore, applier: BlockApplier, clockMillis: @escaping @Sendable () -> UInt64,
+                        configuration: ConsortiumSequencer.Configuration,
+                        log: @escaping @Sendable (String) -> Void) throws -> (ConsortiumSequencer, PeerNetwork) {
+        let genesis = try loadGenesis()
+        let config = try loadConfig()
+        let parameters = try genesis.consensusParameters()
+        let validators = parameters.validators.validators
+        guard let index = validators.firstIndex(where: { $0.name == config.validator }) else {
+            throw LedgerError.malformedGenesis("this node's validator \(config.validator) is not in the genesis")
+        }
+        let key = try loadKey()
+        guard key.verifierKey.publicKey == validators[index].publicKey else {
+            throw LedgerError.malformedGenesis("validator.key does not match validator \(config.validator) in the genesis")
+        }
+        guard FileManager.default.fileExists(atPath: consensusPath) else {
+            throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
+        }
+        guard let listen = config.peerListen, let (host, port) = NodeDirectory.hostPort(listen) else {
+            throw StorageError(code: "malformed_file", "\(configPath): peerListen must be HOST:PORT for a validator among several")
+        }
+        var endpoints: [PeerEndpoint] = []
+        for peer in config.peers ?? [] {
+            guard let i = validators.firstIndex(where: { $0.name == peer.validator }), i != index,
+                  let (h, p) = NodeDirectory.hostPort(peer.address) else {
+                throw StorageError(code: "malformed_file", "\(configPath): peer \(peer.validator) at \(peer.address) is not another validator's HOST:PORT")
+            }
+            endpoints.append(PeerEndpoint(index: i, publicKey: validators[i].publicKey.bytes, host: h, port: p))
+        }
+        guard endpoints.count == validators.count - 1 else {
+            throw StorageError(code: "malformed_file", "\(configPath) must give the address of each of the \(validators.count - 1) other validators")
+        }
+        let sequencer = try ConsortiumSequencer(store: store, files: try FileStore(directory: consensusPath), parameters: parameters,
+                                                me: validators[index], seed: key.seed, applier: applier, clockMillis: clockMillis,
+                                                configuration: configuration, log: log)
+        let trace = ProcessInfo.processInfo.environment["CINNABAR_TRACE_CONSENSUS"] == "1"
+        let linkLog: @Sendable (String) -> Void = { line in
+            log(trace ? "\(DispatchTime.now().uptimeNanoseconds / 1_000_000) \(line)" : line)
+        }
+        let network = PeerNetwork(me: PeerIdentity(index: index, seed: key.seed), listenHost: host, listenPort: port, peers: endpoints,
+                                  configuration: PeerNetwork.Configuration(chainID: genesis.origin), log: linkLog,
+                                  deliver: { [weak sequencer] peer, bytes in sequencer?.deliver(from: peer, bytes) })
+        sequencer.attach(network)
+        return (sequencer, network)
+    }
+
+    static func hostPort(_ text: String) -> (String, UInt16)? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        return (String(text[..<colon]), port)
+    }
+}

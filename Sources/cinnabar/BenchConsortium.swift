@@ -1,0 +1,114 @@
+// `cinnabar bench consortium`: four validator processes on loopback (all sharing this machine),
+// signed records posted to one of them with wrk, each answered only once its block is decided by
+// the four and its checkpoint carries a quorum of their signatures. Beside it, in the same run,
+// one validator driven the same way.
+import ArgumentParser
+import Foundation
+import Node
+
+struct BenchConsortium: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consortium",
+        abstract: "Committed records/s and receipt latency through a 4-validator consortium on loopback, beside one validator.")
+
+    @Option(help: "Seconds of load on each ledger.") var seconds = 8
+    @Option(help: "Concurrent connections.") var connections = 128
+    @Option(help: "Validators in the consortium.") var validators = 4
+
+    func run() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
+            throw CLIError("bench consortium drives the nodes with wrk: apt-get install wrk")
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let verifyRate = MachineLimits.ed25519VerifiesPerSecond()
+        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
+        let probe = MachineLimits.temporaryDirectory("consortium-fsync")
+        let fsyncs = try MachineLimits.rocksSyncedBatchesPerSecond(directory: probe, puts: 1, valueBytes: 64)
+        try? FileManager.default.removeItem(atPath: probe)
+        print("limit: synced RocksDB batches (one fsync each) \(rate(fsyncs))/s")
+        let base = Int.random(in: 20_000...40_000)
+
+        let single = MachineLimits.temporaryDirectory("consortium-single")
+        defer { try? FileManager.default.removeItem(atPath: single) }
+        let one = try NodeDirectory.initialise(at: single, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:\(base)")
+        let oneResult = try await drive([one], label: "1 validator")
+
+        let dir = MachineLimits.temporaryDirectory("consortium")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let nodes = try NodeDirectory.initialiseConsortium(at: dir, count: validators, origin: "bench.example/cinnabar", host: "127.0.0.1",
+                                                           apiPort: base + 1, peerPort: base + 1001)
+        let many = try await drive(nodes, label: "\(validators) validators")
+        print(String(format: "%d validators = %.0f%% of one validator's rate; each record is verified by every validator: %.0f%% of the raw verify rate on %d cores (goal: ≥ 5,000 records/s, p99 < 1 s)",
+                     validators, 100 * many / oneResult, 100 * many * Double(validators) / (verifyRate * Double(cores)), cores))
+    }
+
+    /// Starts a node process per directory, posts to the first for `seconds`, prints and returns
+    /// committed records/s (counted in the ledger, not by wrk).
+    private func drive(_ nodes: [NodeDirectory], label: String) async throws -> Double {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        var processes: [Process] = []
+        defer {
+            for p in processes where p.isRunning { p.terminate() }
+            for p in processes { p.waitUntilExit() }
+        }
+        for node in nodes {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: executable)
+            p.arguments = ["node", "--dir", node.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try p.run()
+            processes.append(p)
+        }
+        let url = "http://\(try nodes[0].loadConfig().listen)"
+        try await waitForLog(url)
+
+        let pool = 12_000 * seconds
+        let records = try await BenchIngest.signedEvidence(count: pool, directory: nodes[0], salt: label)
+        let work = MachineLimits.temporaryDirectory("consortium-wrk")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let bodies = work + "/records.txt"
+        var text = [UInt8]()
+        for r in records { text += r; text.append(0x0A) }
+        try Data(text).write(to: URL(fileURLWithPath: bodies))
+        let script = work + "/post.lua"
+        try BenchWrite.lua.write(toFile: script, atomically: true, encoding: .utf8)
+
+        let before = try logState(url)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url + "/v1/records", "--", bodies, "2"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(300))
+        if report.contains("Non-2xx") { throw CLIError("wrk saw refused writes (\(label)):\n\(report)") }
+        let after = try logState(url)
+        let committed = Double(after.size - before.size - (after.height - before.height))
+        func field(_ prefix: String) -> String {
+            report.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+                .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
+        }
+        let perSecond = committed / Double(seconds)
+        print(String(format: "%@: %@ records/s committed with receipts (%.0f records in %llu blocks), receipt latency p50 %@, p99 %@",
+                     label, rate(perSecond), committed, after.height - before.height, field("50%"), field("99%")))
+        return perSecond
+    }
+
+    private func logState(_ url: String) throws -> (size: UInt64, height: UInt64) {
+        let object = try NodeClient.json(try NodeClient.send("GET", url + "/v1/log"))
+        guard let size = object["size"] as? Int, let height = object["height"] as? Int else { throw CLIError("GET /v1/log: no size") }
+        return (UInt64(size), UInt64(height))
+    }
+
+    /// Waits until the node answers with a published checkpoint.
+    private func waitForLog(_ url: String) async throws {
+        for _ in 0..<300 {
+            if let state = try? logState(url), state.height >= 1 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("the node at \(url) did not start")
+    }
+}

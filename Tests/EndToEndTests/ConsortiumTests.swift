@@ -1,0 +1,264 @@
+// Four validator processes on loopback keep one ledger through faults (issue 7 §6, consensus.md
+// §3.5): a load client records every acknowledgement; validators are killed, stopped, restarted,
+// and one loses its store. The checker verifies every node's checkpoint with light-client code
+// (≥ Q distinct validator signatures from the genesis keys), that all logs are one log (equal
+// final checkpoints, and every checkpoint seen during the run proved a prefix of each node's log
+// by a consistency proof), and that every acknowledged record is present once, at the same leaf
+// on every node.
+import CinnabarCrypto
+import Foundation
+import MerkleLog
+import Node
+import SignedNote
+import XCTest
+
+final class ConsortiumTests: XCTestCase {
+    func testFourValidatorsKeepOneLedgerThroughCrashesStopsAndALostStore() throws {
+        let c = try Consortium(count: 4)
+        defer { c.stopAll() }
+        try c.startAll()
+        var acked = try c.write(12, to: 0)
+        XCTAssertEqual(acked.count, 12)
+        var seen = [try c.log(0).checkpoint]
+
+        // SIGKILL a validator: the other three keep deciding; restarted, it catches up.
+        c.kill(1)
+        acked += try c.write(12, to: 0)
+        try c.start(1)
+        acked += try c.write(6, to: 1)  // a restarted node takes writes again
+        seen.append(try c.log(1).checkpoint)
+
+        // SIGSTOP one: three of four are a quorum; continued, it catches up.
+        c.signal(2, SIGSTOP)
+        acked += try c.write(12, to: 3)
+        c.signal(2, SIGCONT)
+        seen.append(try c.log(3).checkpoint)
+
+        // A validator restarted with an empty store (its signer state kept) syncs from its peers
+        // and signs nothing it signed before.
+        c.kill(3)
+        try FileManager.default.removeItem(atPath: c.nodes[3].storePath)
+        acked += try c.write(12, to: 0)
+        try c.start(3)
+        acked += try c.write(6, to: 3)
+
+        try c.checkOneLedger(acked: acked, earlier: seen)
+    }
+
+    func testAValidatorWithoutSignerStateRefusesToStart() throws {
+        let c = try Consortium(count: 4)
+        defer { c.stopAll() }
+        try FileManager.default.removeItem(atPath: c.nodes[2].consensusPath)
+        let result = try cinnabar(["node", "--dir", c.nodes[2].path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("signer state is gone"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+
+    func testANodeOfflineForAThousandBlocksCatchesUp() throws {
+        // The node offline is proposer of one height in four; a short propose timeout keeps
+        // those heights cheap.
+        let c = try Consortium(count: 4, timeouts: "150,150")
+        defer { c.stopAll() }
+        try c.startAll()
+        c.kill(2)
+        // One record per request and per block: a thousand blocks while node 2 is down.
+        var acked: [Ack] = []
+        for _ in 0..<1000 { acked += try c.write(1, to: 0) }
+        let behind = try c.log(0)
+        XCTAssertGreaterThanOrEqual(behind.height, 1000)
+        try c.start(2)
+        try c.waitForSameSize(timeout: 120)
+        try c.checkOneLedger(acked: acked, earlier: [behind.checkpoint])
+    }
+}
+
+/// An acknowledged write: the record id and the leaf index its receipt gave.
+struct Ack {
+    let recordID: String
+    let index: UInt64
+    let leafHash: Hash
+}
+
+/// A consortium: `dev init --validators N` in a temporary directory, one `cinnabar node` process
+/// per validator, ports from a random base; on loopback, or each node in its own network
+/// namespace of a `NetworkLab` (so that links between them can be cut).
+final class Consortium: @unchecked Sendable {
+    let dir = TemporaryDirectory()
+    let nodes: [NodeDirectory]
+    let urls: [String]
+    let writer: RecordWriter
+    let lab: NetworkLab?
+    private var processes: [RunningProcess?]
+
+    /// `timeouts`: the genesis's PROPOSE,VOTE milliseconds (short: a dead proposer costs little).
+    init(count: Int, lab: NetworkLab? = nil, timeouts: String = "600,300") throws {
+        self.lab = lab
+        let base = Int.random(in: 20_000...40_000)
+        var arguments = ["dev", "init", "--validators", String(count), "--dir", dir.path, "--timeouts", timeouts]
+        if let lab {
+            arguments += ["--listen", "0.0.0.0:\(base)", "--peer-hosts", (0..<count).map(lab.address).joined(separator: ",")]
+            urls = (0..<count).map { "http://\(lab.address($0)):\(base + 1 + $0)" }
+        } else {
+            arguments += ["--listen", "127.0.0.1:\(base)"]
+            urls = (0..<count).map { "http://127.0.0.1:\(base + 1 + $0)" }
+        }
+        try expectSuccess(arguments)
+        let names = Array(NodeDirectory.consortiumValidators.prefix(count))
+        let root = dir.path
+        nodes = names.map { NodeDirectory(root + "/" + $0) }
+        writer = try RecordWriter(key: try nodes[0].loadOrganisationKey("notary"), codeKey: try nodes[0].loadCodeKey())
+        processes = Array(repeating: nil, count: count)
+    }
+
+    func startAll() throws { for i in nodes.indices { try start(i) } }
+
+    func start(_ i: Int) throws {
+        let log = dir.path + "/\(i).log"
+        let process = if let lab {
+            try RunningProcess(["netns", "exec", lab.namespace(i), cinnabarBinary, "node", "--dir", nodes[i].path],
+                               standardError: log, executable: "/usr/sbin/ip")
+        } else {
+            try RunningProcess(["node", "--dir", nodes[i].path], standardError: log)
+        }
+        guard process.waitForLine(containing: "serving http://") != nil else {
+            process.kill()
+            throw ConsortiumFailure("node \(i) did not start: \(logTail(i))")
+        }
+        processes[i] = process
+    }
+
+    func kill(_ i: Int) {
+        processes[i]?.kill(SIGKILL)
+        processes[i] = nil
+    }
+
+    func signal(_ i: Int, _ signal: Int32) {
+        if let p = processes[i] { Foundation.kill(p.process.processIdentifier, signal) }
+    }
+
+    /// Stops every node; with CINNABAR_KEEP_LOGS=DIR in the environment, copies their logs there.
+    func stopAll() {
+        for i in processes.indices {
+            signal(i, SIGCONT)
+            processes[i]?.kill(SIGTERM)
+            processes[i] = nil
+        }
+        if let keep = ProcessInfo.processInfo.environment["CINNABAR_KEEP_LOGS"] {
+            try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+            for i in nodes.indices { try? FileManager.default.copyItem(atPath: dir.path + "/\(i).log", toPath: keep + "/\(i).log") }
+        }
+    }
+
+    func logTail(_ i: Int) -> String {
+        let text = (try? String(contentsOfFile: dir.path + "/\(i).log", encoding: .utf8)) ?? ""
+        return String(text.suffix(2000))
+    }
+
+    /// Deposits `n` evidence records through node `i`, concurrently, each waited for; returns
+    /// the acknowledgements (every request must succeed).
+    func write(_ n: Int, to i: Int) throws -> [Ack] {
+        let records = (0..<n).map { _ in writer.evidence(sha256: SHA256.hash(secureRandomBytes(count: 32)).hex) }
+        let lock = NSLock()
+        nonisolated(unsafe) var acks: [Ack] = []
+        nonisolated(unsafe) var failures: [String] = []
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            do {
+                let (status, _, body) = try httpExchange("POST", urls[i] + "/v1/records", body: records[k].bytes)
+                let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:]
+                guard status == 200 || status == 201, let index = object["leaf_index"] as? Int else {
+                    throw ConsortiumFailure("HTTP \(status): \(String(decoding: body, as: UTF8.self))")
+                }
+                let ack = Ack(recordID: records[k].id, index: UInt64(index), leafHash: RFC6962.leafHash([0x01] + records[k].bytes))
+                lock.lock(); acks.append(ack); lock.unlock()
+            } catch {
+                lock.lock(); failures.append("\(error)"); lock.unlock()
+            }
+        }
+        guard failures.isEmpty else { throw ConsortiumFailure("writes to node \(i) failed: \(failures.first!)\n\(logTail(i))") }
+        return acks
+    }
+
+    struct LogState {
+        let size: UInt64
+        let height: UInt64
+        let checkpoint: String
+    }
+
+    func log(_ i: Int) throws -> LogState {
+        let (status, _, body) = try httpExchange("GET", urls[i] + "/v1/log")
+        guard status == 200, let o = try JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let size = o["size"] as? Int, let height = o["height"] as? Int, let note = o["checkpoint"] as? String else {
+            throw ConsortiumFailure("GET /v1/log on node \(i): HTTP \(status)")
+        }
+        return LogState(size: UInt64(size), height: UInt64(height), checkpoint: note)
+    }
+
+    /// Waits until every node reports the same tree size.
+    func waitForSameSize(timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var sizes: [UInt64] = []
+        while Date() < deadline {
+            sizes = try nodes.indices.map { try log($0).size }
+            if Set(sizes).count == 1 { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw ConsortiumFailure("nodes did not converge: sizes \(sizes)")
+    }
+
+    /// The checker: light-client verification of each node's checkpoint, one log (pairwise
+    /// consistency), every acknowledged record present exactly once at its acknowledged leaf.
+    func checkOneLedger(acked: [Ack], earlier: [String] = []) throws {
+        try waitForSameSize()
+        let genesis = try nodes[0].loadGenesis()
+        let keys = try genesis.validatorSet().verifierKeys(origin: genesis.origin)
+        let quorum = 2 * keys.count / 3 + 1
+        var checkpoints: [Checkpoint] = []
+        for i in nodes.indices {
+            let state = try log(i)
+            let note = try Note(parsing: state.checkpoint)
+            let signers = Set(try note.verify(keys: keys).map(\.publicKey))
+            XCTAssertGreaterThanOrEqual(signers.count, quorum, "node \(i)'s checkpoint has \(signers.count) validator signatures")
+            checkpoints.append(try Checkpoint(parsing: note.text))
+        }
+        for c in checkpoints.dropFirst() {
+            XCTAssertEqual(c.size, checkpoints[0].size)
+            XCTAssertEqual(c.root, checkpoints[0].root, "two nodes hold different logs of the same size")
+        }
+        // Every checkpoint seen earlier (on any node) is a prefix of every node's final log.
+        let final = checkpoints[0]
+        for text in earlier {
+            let old = try Checkpoint(parsing: try Note(parsing: text).text)
+            for i in nodes.indices where old.size < final.size {
+                let (status, _, body) = try httpExchange("GET", urls[i] + "/v1/proofs/consistency?from=\(old.size)&to=\(final.size)")
+                XCTAssertEqual(status, 200)
+                let o = try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:]
+                let proof = (o["consistency_proof"] as? [String] ?? []).compactMap(Base64.decode).compactMap(Hash.init(bytes:))
+                XCTAssertNoThrow(try ConsistencyProof.verify(from: old.size, fromRoot: old.root, to: final.size, toRoot: final.root, proof: proof),
+                                 "node \(i)'s log does not extend checkpoint \(old.size)")
+            }
+        }
+        // Every acknowledged record: the same leaf on every node, that leaf is the record, and no
+        // two acknowledgements share a leaf.
+        XCTAssertEqual(Set(acked.map(\.index)).count, acked.count, "two acknowledged records share a leaf")
+        XCTAssertEqual(Set(acked.map(\.recordID)).count, acked.count)
+        for ack in acked.shuffled().prefix(40) {
+            for i in nodes.indices {
+                let (status, _, body) = try httpExchange("GET", urls[i] + "/v1/records/\(ack.recordID)")
+                XCTAssertEqual(status, 200, "node \(i) lacks acknowledged record \(ack.recordID)")
+                let o = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["receipt"] as? [String: Any] ?? [:]
+                XCTAssertEqual((o["leaf_index"] as? Int).map(UInt64.init), ack.index, "node \(i) has \(ack.recordID) elsewhere")
+                if let leaf = (o["leaf"] as? String).flatMap(Base64.decode) {
+                    XCTAssertEqual(RFC6962.leafHash(leaf), ack.leafHash)
+                } else {
+                    XCTFail("node \(i) gave no leaf for \(ack.recordID)")
+                }
+            }
+        }
+    }
+}
+
+struct ConsortiumFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
