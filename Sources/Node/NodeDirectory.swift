@@ -230,6 +230,8 @@ public final class LedgerNode: Sendable {
     public let sequencer: Sequencer
     /// Records' derived state; admission runs against it.
     public let records: RecordIndex
+    /// Recent checkpoints with external witnesses' cosignatures (filled when witnesses are configured).
+    public let witnessed = WitnessedCheckpoints()
 
     /// Opens the node in `directory`, checks its key against the genesis, and starts sequencing.
     public init(directory: NodeDirectory, clockMillis: @escaping @Sendable () -> UInt64 = LedgerNode.wallClockMillis) throws {
