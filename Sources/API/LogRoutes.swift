@@ -146,6 +146,7 @@ public enum HTTPServer {
         let limiter = RateLimiter(perSecond: node.config.lookupsPerSecond ?? 5, burst: node.config.lookupBurst ?? 20)
         router.add(middleware: RateLimitMiddleware(limiter: limiter, prefixes: ["/v1/verify", "/v1/bundles/"]))
         LogRoutes(node: node).register(on: router)
+        WitnessedRoutes(node: node).register(on: router)
         RecordRoutes(node: node, codeKey: try? node.directory.loadCodeKey()).register(on: router)
         WebRoutes().register(on: router)
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
@@ -162,6 +163,7 @@ public enum HTTPServer {
             ("/v1/log", .get), ("/v1/records", .post), ("/v1/records/{id}", .get), ("/v1/verify/{code}", .get),
             ("/v1/bundles/{code}", .get), ("/v1/practitioners/{licence}/credit", .get), ("/healthz", .get), ("/readyz", .get),
             ("/v1/verify", .post), ("/v1/history/{code}", .get), ("/v1/cases/{code}", .get),
+            ("/v1/checkpoint/witnessed", .get),
         ] + WebRoutes.served
         for (path, allowed) in served {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!] where method != allowed {

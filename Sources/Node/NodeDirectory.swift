@@ -331,6 +331,8 @@ public final class LedgerNode: Sendable {
     public let network: PeerNetwork?
     /// Records' derived state; admission runs against it.
     public let records: RecordIndex
+    /// Recent checkpoints with external witnesses' cosignatures (filled when witnesses are configured).
+    public let witnessed = WitnessedCheckpoints()
 
     /// Opens the node in `directory`, checks its key against the genesis, and starts sequencing
     /// (and, in a consortium, connecting to its peers).

@@ -39,7 +39,8 @@ public struct ProofBundle: Codable, Sendable {
 
     public var format: String
     public var origin: String
-    /// The signed checkpoint note every proof is under.
+    /// The signed checkpoint note every proof is under, with external witnesses' `cosignature/v1`
+    /// lines when witnesses cosigned it.
     public var checkpoint: String
     /// The C2SP tlog-policy the node published (a verifier should use its own pinned copy).
     public var policy: String
@@ -54,18 +55,30 @@ public struct ProofBundle: Codable, Sendable {
         case governanceQuorum = "governance_quorum"
     }
 
-    /// The tlog-policy of a validator set: every validator a witness, quorum ⌊2n/3⌋+1.
-    public static func policy(genesis: Genesis) throws -> String {
+    /// The tlog-policy of a validator set: every validator a witness, quorum ⌊2n/3⌋+1. With
+    /// `witnesses` (external tlog-witnesses' `cosignature/v1` keys, named by their key names), the
+    /// quorum also needs `witnessesRequired` of them (default: all). Throws if the result is not a
+    /// valid policy (a witness named like a validator or a group, a bad threshold).
+    public static func policy(genesis: Genesis, witnesses: [NoteVerifierKey] = [], witnessesRequired: Int? = nil) throws -> String {
         let set = try genesis.validatorSet()
-        return genesis.validators.map { "witness \($0.name) \($0.key)\n" }.joined()
+        var text = genesis.validators.map { "witness \($0.name) \($0.key)\n" }.joined()
             + "group validators \(set.quorum) " + genesis.validators.map(\.name).joined(separator: " ") + "\n"
-            + "quorum validators\n"
+        if witnesses.isEmpty {
+            text += "quorum validators\n"
+        } else {
+            text += witnesses.map { "witness \($0.name) \($0.vkey)\n" }.joined()
+                + "group witnesses \(witnessesRequired ?? witnesses.count) " + witnesses.map(\.name).joined(separator: " ") + "\n"
+                + "group validators-and-witnesses all validators witnesses\n"
+                + "quorum validators-and-witnesses\n"
+        }
+        _ = try TlogPolicy(parsing: text)
+        return text
     }
 
     /// The bundle of record `id` and its history, under the node's latest checkpoint.
     public static func make(node: LedgerNode, recordID id: String) throws -> ProofBundle? {
         guard let subject = node.records.summary(id), let tip = node.store.tip,
-              let note = try node.store.checkpoint(height: tip.height) else { return nil }
+              let tipNote = try node.store.checkpoint(height: tip.height) else { return nil }
         // The record, the records about it, and every record those refer to (evidence, the case,
         // a superseding document), so rules and status can be checked from the bundle alone.
         var ids = [id] + (try node.records.history(of: id))
@@ -74,20 +87,28 @@ public struct ProofBundle: Codable, Sendable {
                 ids.append(ref.recordID)
             }
         }
-        let reader = node.store.hashReader
-        var entries: [Entry] = []
-        var orgs: Set<String> = []
+        var located: [(id: String, summary: RecordSummary, leaf: [UInt8], blockSize: UInt64, trailer: [UInt8])] = []
         for rid in ids {
             guard let summary = rid == id ? subject : node.records.summary(rid),
                   let leaf = try node.store.leaf(at: summary.leafIndex),
                   let block = try node.store.block(containingLeaf: summary.leafIndex),
                   let trailer = try node.store.leaf(at: block.size - 1) else { continue }
+            located.append((rid, summary, leaf, block.size, trailer))
+        }
+        // Under the checkpoint external witnesses cosigned when it holds every entry (the same
+        // records, so the same status, and the cosignatures with them); otherwise under the tip.
+        let (size, note) = node.witnessed.best(coveringSize: located.map(\.blockSize).max() ?? 0)
+            .map { ($0.size, $0.note.formatted) } ?? (tip.size, tipNote)
+        let reader = node.store.hashReader
+        var entries: [Entry] = []
+        var orgs: Set<String> = []
+        for (rid, summary, leaf, blockSize, trailer) in located {
             orgs.insert(summary.writerOrg)
             entries.append(Entry(
                 recordID: rid, leafIndex: summary.leafIndex, leaf: Base64.encode(leaf),
-                inclusionProof: try reader.inclusionProof(index: summary.leafIndex, size: tip.size).map(\.base64),
-                trailerIndex: block.size - 1, trailer: Base64.encode(trailer),
-                trailerProof: try reader.inclusionProof(index: block.size - 1, size: tip.size).map(\.base64)))
+                inclusionProof: try reader.inclusionProof(index: summary.leafIndex, size: size).map(\.base64),
+                trailerIndex: blockSize - 1, trailer: Base64.encode(trailer),
+                trailerProof: try reader.inclusionProof(index: blockSize - 1, size: size).map(\.base64)))
         }
         let registry = node.records.registry
         let writers = orgs.sorted().compactMap { org -> Writer? in
@@ -97,6 +118,23 @@ public struct ProofBundle: Codable, Sendable {
         return ProofBundle(format: format, origin: node.genesis.origin, checkpoint: note, policy: try policy(genesis: node.genesis),
                            entries: entries, writers: writers, governance: registry.governance.sorted(),
                            governanceQuorum: registry.governanceQuorum)
+    }
+
+    /// What the policy's `cosignature/v1` witnesses did for `note`: `; cosigned by witness NAME at
+    /// TIME, …` for those whose cosignature verifies, `; no valid cosignature from witness NAME, …`
+    /// for the others (with `missing`); empty if the policy names no such witness.
+    static func cosigners(of note: Note, in policy: TlogPolicy, missing: Bool = false) -> String {
+        var cosigned: [String] = [], absent: [String] = []
+        for witness in policy.witnesses where witness.key.type == .cosignatureV1 {
+            if let cosignature = try? Cosignature.verify(note: note, key: witness.key) {
+                let time = Date(timeIntervalSince1970: TimeInterval(cosignature.timestamp)).ISO8601Format()
+                cosigned.append("witness \(witness.name) at \(time)")
+            } else {
+                absent.append("witness \(witness.name)")
+            }
+        }
+        return (cosigned.isEmpty ? "" : "; cosigned by " + cosigned.joined(separator: ", "))
+            + (absent.isEmpty || !missing ? "" : "; no valid cosignature from " + absent.joined(separator: ", "))
     }
 
     /// One check made while verifying, for the report.
@@ -123,13 +161,16 @@ public struct ProofBundle: Codable, Sendable {
             return passed
         }
         guard check(format == ProofBundle.format, "format is \(ProofBundle.format)") else { return report }
-        // 1. The checkpoint: signed by a quorum of the pinned validators.
+        // 1. The checkpoint: signed by a quorum of the pinned validators (and witnesses, if the policy names any).
         let cp: Checkpoint
         do {
-            cp = try policy.verify(note: try Note(parsing: checkpoint))
-            _ = check(true, "checkpoint of size \(cp.size) is signed by a quorum of the validators in the policy")
+            let note = try Note(parsing: checkpoint)
+            cp = try policy.verify(note: note)
+            _ = check(true, "checkpoint of size \(cp.size) is signed by a quorum of the validators in the policy"
+                + ProofBundle.cosigners(of: note, in: policy))
         } catch {
-            _ = check(false, "checkpoint signatures: \(error)")
+            let witnesses = (try? Note(parsing: checkpoint)).map { ProofBundle.cosigners(of: $0, in: policy, missing: true) } ?? ""
+            _ = check(false, "checkpoint signatures: \(error)\(witnesses)")
             return report
         }
         guard check(cp.origin == origin, "checkpoint origin is \(origin)") else { return report }

@@ -45,3 +45,14 @@ func fields(of text: some StringProtocol, separatedBy separator: Unicode.Scalar,
         .split(separator: UInt8(separator.value), maxSplits: maxSplits, omittingEmptySubsequences: false)
         .map { String(decoding: $0, as: UTF8.self) }
 }
+
+/// The index of the first "\n" of the first "\n\n" that starts before `limit`, or nil: where a
+/// header of non-empty lines (tlog-proof, tlog-witness requests) ends and the checkpoint note begins.
+func firstBlankLine(_ bytes: [UInt8], limit: Int) -> Int? {
+    var i = 0
+    while i + 1 < bytes.count && i < limit {
+        if bytes[i] == UInt8(ascii: "\n") && bytes[i + 1] == UInt8(ascii: "\n") { return i }
+        i += 1
+    }
+    return nil
+}

@@ -132,13 +132,3 @@ public struct TlogProof: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(Array(formatted.utf8))
     }
 }
-
-/// The index of the first "\n" of the first "\n\n" that starts before `limit`, or nil.
-private func firstBlankLine(_ bytes: [UInt8], limit: Int) -> Int? {
-    var i = 0
-    while i + 1 < bytes.count && i < limit {
-        if bytes[i] == UInt8(ascii: "\n") && bytes[i + 1] == UInt8(ascii: "\n") { return i }
-        i += 1
-    }
-    return nil
-}

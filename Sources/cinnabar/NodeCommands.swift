@@ -14,15 +14,18 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(help: "The node directory (made by `cinnabar dev init`).") var dir: String
     @Option(help: "Listen address HOST:PORT (default: node.json's).") var listen: String?
+    @OptionGroup var witnesses: NodeWitnessOptions
 
     func run() async throws {
         let node = try LedgerNode(directory: NodeDirectory(dir))
+        let pushing = try witnesses.start(node)
         let (host, port) = try parseListen(listen ?? node.config.listen)
         let app = HTTPServer.application(node: node, host: host, port: port) { bound in
             say("cinnabar: \(node.genesis.origin) at size \(node.store.size), serving http://\(host):\(bound)/")
             say("cinnabar: verification page http://\(host):\(bound)/ (a code opens directly at http://\(host):\(bound)/V/<CODE>)")
         }
         try await app.runService()
+        pushing.cancel()
         node.close()
     }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Node
 import Records
+import SignedNote
 
 struct SchemasCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,10 +57,27 @@ extension DevDemo {
 
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Print the C2SP tlog-policy of a ledger's validators (to pin them for offline checks).")
+        commandName: "policy", abstract: "Print the C2SP tlog-policy of a ledger's validators (to pin them for offline checks).",
+        discussion: "With --witness-key, the policy also requires cosignatures from those tlog-witnesses (all of them, or --witnesses-required of them).")
     @Option(help: "The node directory (its genesis.json).") var dir: String
+    @Option(name: .customLong("witness-key"), help: "A witness's cosignature/v1 verifier key to require (repeatable).") var witnessKeys: [String] = []
+    @Option(help: "How many of the witnesses must have cosigned (default: all).") var witnessesRequired: Int?
 
     func run() throws {
-        FileHandle.standardOutput.write(Data(try ProofBundle.policy(genesis: try NodeDirectory(dir).loadGenesis()).utf8))
+        let witnesses = try witnessKeys.map { text in
+            do { return try NoteVerifierKey(parsing: text) } catch { throw CLIError("bad --witness-key \(text): \(error)") }
+        }
+        if let k = witnessesRequired, witnesses.isEmpty || !(1...witnesses.count).contains(k) {
+            throw CLIError("--witnesses-required must be between 1 and the number of --witness-key (\(witnesses.count))")
+        }
+        if let key = witnesses.first(where: { $0.type != .cosignatureV1 }) {
+            throw CLIError("--witness-key \(key.name): not a cosignature/v1 (type 0x04) key; use the key `cinnabar witness init` printed")
+        }
+        let policy: String
+        do {
+            policy = try ProofBundle.policy(genesis: try NodeDirectory(dir).loadGenesis(), witnesses: witnesses,
+                                            witnessesRequired: witnessesRequired)
+        } catch let error as NoteError { throw CLIError("\(error)") }
+        FileHandle.standardOutput.write(Data(policy.utf8))
     }
 }

@@ -44,22 +44,39 @@ func testKey(_ name: String) -> NoteSigningKey {
     }
 }
 
+/// An error with a stable machine code.
+protocol CodedError: Error {
+    var code: String { get }
+}
+
+extension NoteError: CodedError {}
+extension WitnessRefusal: CodedError {}
+
+/// Asserts that `expression` throws an `E` whose code is `code`; returns the error.
+@discardableResult
+func assertError<E: CodedError, T>(
+    _ type: E.Type, _ code: String, _ expression: () throws -> T, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) -> E? {
+    do {
+        let value = try expression()
+        XCTFail("expected \(code), got a value: \(value) \(message)", file: file, line: line)
+    } catch let error as E {
+        XCTAssertEqual(error.code, code, "\(error) \(message)", file: file, line: line)
+        return error
+    } catch {
+        XCTFail("expected \(E.self) \(code), got \(error) \(message)", file: file, line: line)
+    }
+    return nil
+}
+
 /// Asserts that `expression` throws a `NoteError` whose code is `code`; returns the error.
 @discardableResult
 func assertNoteError<T>(
     _ code: String, _ expression: @autoclosure () throws -> T, _ message: String = "",
     file: StaticString = #filePath, line: UInt = #line
 ) -> NoteError? {
-    do {
-        let value = try expression()
-        XCTFail("expected \(code), got a value: \(value) \(message)", file: file, line: line)
-    } catch let error as NoteError {
-        XCTAssertEqual(error.code, code, "\(error) \(message)", file: file, line: line)
-        return error
-    } catch {
-        XCTFail("expected NoteError \(code), got \(error) \(message)", file: file, line: line)
-    }
-    return nil
+    assertError(NoteError.self, code, expression, message, file: file, line: line)
 }
 
 /// A note with one signature line replaced by `transform` of its decoded bytes.
