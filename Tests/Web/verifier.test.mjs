@@ -368,7 +368,7 @@ test("every tampered live bundle is caught, naming the failed check", { skip: !l
 
 // MARK: - Message files: every text the page shows is in them
 
-test("every message the page uses is in every complete language; Nuosu Yi falls back to Chinese", () => {
+test("every message the page uses is in every language, Nuosu Yi included (a draft that falls back to Chinese for later keys)", () => {
   const web = (path) => readFileSync(fileURLToPath(new URL(`../../Sources/API/Web/${path}`, import.meta.url)), "utf8");
   const html = web("index.html"), app = web("js/app.mjs"), verifier = web("js/verifier.mjs");
   const used = new Set([
@@ -385,7 +385,7 @@ test("every message the page uses is in every complete language; Nuosu Yi falls 
   assert.ok(used.size > 100, `${used.size} messages used`);
   const languages = JSON.parse(web("i18n/languages.json"));
   assert.deepEqual(Object.keys(languages), ["zh-Hans", "en", "bo", "ii", "ko", "ja", "ru"]);
-  for (const lang of ["zh-Hans", "en", "bo", "ko", "ja", "ru"]) {
+  for (const lang of ["zh-Hans", "en", "bo", "ii", "ko", "ja", "ru"]) {
     const table = JSON.parse(web(`i18n/${lang}.json`));
     const missing = [...used].filter((key) => typeof table[key] !== "string");
     assert.deepEqual(missing, [], `${lang} lacks messages`);
