@@ -27,6 +27,14 @@ final class WebPageTests: XCTestCase {
         try httpExchange("GET", base + path, headers: headers)
     }
 
+    /// Every language's message file has zh-Hans's keys and placeholders, in its own script.
+    func testEveryMessageFileMatchesTheChineseSource() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (status, output) = try python3([root.appendingPathComponent("Tests/Tools/check_messages.py").path], in: root.path)
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("no problems"), output)
+    }
+
     func testThePageIsServedWithAStrictPolicyAndTheQRCodeOfItsHost() throws {
         let demo = try DemoNode()
         let page = try get(demo.url, "/")
