@@ -89,6 +89,10 @@ public struct RecordRoutes: Sendable {
             throw Problem(.contentTooLarge, code: "record_too_large", title: "Record too large",
                           detail: "a record is at most \(Record.maxBytes) bytes")
         }
+        guard !node.isObserver else {
+            throw Problem(.misdirectedRequest, code: "observer", title: "Read-only mirror",
+                          detail: "this node is an observer: it mirrors the ledger and takes no writes; send the record to a validator")
+        }
         let bytes = Array(body.readableBytesView)
         let wait = request.uri.queryParameters["wait"].map { $0 != "false" } ?? true
         if !wait {

@@ -147,6 +147,20 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var peerListen: String?
     /// With more than one validator: where each other validator accepts links.
     public var peers: [PeerAddress]?
+    /// True for an observer: a mirror that follows the validators, verifies and stores every
+    /// block, serves reads, and neither votes nor takes writes. `validator` is then its name in
+    /// `observers`, and validator.key its link key.
+    public var observer: Bool?
+    /// The consortium's observers (on every node): name, link key (a signed-note verifier key) and address.
+    public var observers: [ObserverAddress]?
+
+    /// An observer's identity and peer address.
+    public struct ObserverAddress: Codable, Equatable, Sendable {
+        public var name: String
+        public var key: String
+        public var address: String
+        public init(name: String, key: String, address: String) { self.name = name; self.key = key; self.address = address }
+    }
 
     /// A validator's peer address.
     public struct PeerAddress: Codable, Equatable, Sendable {
@@ -258,24 +272,32 @@ public struct NodeDirectory: Sendable {
     /// keys and code key). Node i listens on `host`, API port `apiPort + i`, peer port
     /// `peerPort + i`; its peers reach it at `peerHosts[i]` (default: `host`; e.g. container names).
     public static func initialiseConsortium(at path: String, count: Int, origin: String, host: String, apiPort: Int, peerPort: Int,
-                                            peerHosts: [String]? = nil, timeouts: Genesis.ConsensusTimeouts? = nil) throws -> [NodeDirectory] {
+                                            peerHosts: [String]? = nil, timeouts: Genesis.ConsensusTimeouts? = nil,
+                                            observers: Int = 0) throws -> [NodeDirectory] {
         guard count >= 2, count <= consortiumValidators.count else {
             throw StorageError(code: "bad_argument", "a consortium has 2 to \(consortiumValidators.count) validators")
         }
         let fm = FileManager.default
         try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
         let names = Array(consortiumValidators.prefix(count))
-        let nodes = names.map { NodeDirectory(path + "/" + $0) }
+        let observerNames = (0..<observers).map { "observer-\($0 + 1)" }
+        let nodes = (names + observerNames).map { NodeDirectory(path + "/" + $0) }
         for node in nodes where fm.fileExists(atPath: node.path) {
             throw StorageError(code: "already_initialised", "\(node.path) already exists")
         }
         var members: [Genesis.Member] = []
-        for (name, node) in zip(names, nodes) {
+        var observerKeys: [String] = []
+        for (i, node) in nodes.enumerated() {
+            let name = i < count ? names[i] : observerNames[i - count]
             try fm.createDirectory(atPath: node.path, withIntermediateDirectories: true)
             let key = try NoteSigningKey.generate(name: "\(origin)/\(name)")
             try KeyFile.create(key, at: node.keyPath)
-            try BlockConsensus.create(in: try FileStore(directory: node.consensusPath))
-            members.append(.init(name: name, key: key.verifierKey.vkey))
+            if i < count {
+                try BlockConsensus.create(in: try FileStore(directory: node.consensusPath))
+                members.append(.init(name: name, key: key.verifierKey.vkey))
+            } else {
+                observerKeys.append(key.verifierKey.vkey)
+            }
         }
         // The demo organisations' keys and the code key: made once, held by every member node.
         let first = nodes[0]
@@ -290,13 +312,20 @@ public struct NodeDirectory: Sendable {
         let genesis = Genesis(origin: origin, validators: members, organisations: organisations, governance: governance, timeouts: timeouts)
         _ = try genesis.consensusParameters()
         _ = try genesis.registry()
-        let hosts = peerHosts ?? Array(repeating: host, count: count)
-        guard hosts.count == count else { throw StorageError(code: "bad_argument", "give one peer host per validator (\(count))") }
+        let hosts = peerHosts ?? Array(repeating: host, count: nodes.count)
+        guard hosts.count == nodes.count else { throw StorageError(code: "bad_argument", "give one peer host per node (\(nodes.count))") }
         let addresses = names.indices.map { NodeConfig.PeerAddress(validator: names[$0], address: "\(hosts[$0]):\(peerPort + $0)") }
+        let observerAddresses = observerNames.indices.map {
+            NodeConfig.ObserverAddress(name: observerNames[$0], key: observerKeys[$0], address: "\(hosts[count + $0]):\(peerPort + count + $0)")
+        }
         for (i, node) in nodes.enumerated() {
             try writeJSON(genesis, to: node.genesisPath)
-            try writeJSON(NodeConfig(validator: names[i], listen: "\(host):\(apiPort + i)", peerListen: "\(host):\(peerPort + i)",
-                                     peers: addresses.filter { $0.validator != names[i] }), to: node.configPath)
+            let name = i < count ? names[i] : observerNames[i - count]
+            var config = NodeConfig(validator: name, listen: "\(host):\(apiPort + i)", peerListen: "\(host):\(peerPort + i)",
+                                    peers: addresses.filter { $0.validator != name })
+            if !observerAddresses.isEmpty { config.observers = observerAddresses }
+            if i >= count { config.observer = true }
+            try writeJSON(config, to: node.configPath)
         }
         return nodes
     }
@@ -329,6 +358,8 @@ public final class LedgerNode: Sendable {
     public let sequencer: any EntrySequencer
     /// Links to the other validators (nil with one validator).
     public let network: PeerNetwork?
+    /// True for an observer: it mirrors the consortium's ledger and takes no writes.
+    public var isObserver: Bool { config.observer == true }
     /// Records' derived state; admission runs against it.
     public let records: RecordIndex
     /// Recent checkpoints with external witnesses' cosignatures (filled when witnesses are configured).

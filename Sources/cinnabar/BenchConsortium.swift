@@ -12,8 +12,9 @@ struct BenchConsortium: AsyncParsableCommand {
         abstract: "Committed records/s and receipt latency through a 4-validator consortium on loopback, beside one validator.")
 
     @Option(help: "Seconds of load on each ledger.") var seconds = 8
-    @Option(help: "Concurrent connections.") var connections = 128
+    @Option(help: "Concurrent connections (each waits for its receipt).") var connections = 128
     @Option(help: "Validators in the consortium.") var validators = 4
+    @Flag(help: "Skip the one-validator run.") var onlyConsortium = false
 
     func run() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
@@ -31,7 +32,7 @@ struct BenchConsortium: AsyncParsableCommand {
         let single = MachineLimits.temporaryDirectory("consortium-single")
         defer { try? FileManager.default.removeItem(atPath: single) }
         let one = try NodeDirectory.initialise(at: single, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:\(base)")
-        let oneResult = try await drive([one], label: "1 validator")
+        let oneResult = onlyConsortium ? 0 : try await drive([one], label: "1 validator")
 
         let dir = MachineLimits.temporaryDirectory("consortium")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -66,6 +67,7 @@ struct BenchConsortium: AsyncParsableCommand {
         let pool = 12_000 * seconds
         let records = try await BenchIngest.signedEvidence(count: pool, directory: nodes[0], salt: label)
         let work = MachineLimits.temporaryDirectory("consortium-wrk")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let bodies = work + "/records.txt"
         var text = [UInt8]()

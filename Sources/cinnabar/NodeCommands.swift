@@ -47,6 +47,8 @@ struct DevInit: ParsableCommand {
     var listen = "127.0.0.1:8080"
     @Option(help: "Validators: 1, or 2 to 7 for a consortium on this machine (notary, lab, court, bureau, …).") var validators = 1
     @Option(help: "Consensus timeouts in the genesis, ms: propose,vote (default 3000,1000; consensus.md §2.5).") var timeouts: String?
+    @Option(help: "With --validators: observers (mirrors that verify and store every block, and take no writes) to add.")
+    var observers = 0
     @Option(help: "With --validators: the host names peers use to reach each node, comma-separated (default: the listen host).")
     var peerHosts: String?
 
@@ -71,11 +73,13 @@ extension DevInit {
         }
         let nodes = try NodeDirectory.initialiseConsortium(at: dir, count: validators, origin: origin, host: host, apiPort: port + 1,
                                                            peerPort: port + 1001,
-                                                           peerHosts: peerHosts.map { $0.split(separator: ",").map(String.init) }, timeouts: custom)
-        print("created a consortium of \(nodes.count) validators in \(dir), origin \(origin)")
+                                                           peerHosts: peerHosts.map { $0.split(separator: ",").map(String.init) }, timeouts: custom,
+                                                           observers: observers)
+        print("created a consortium of \(validators) validators\(observers > 0 ? " and \(observers) observers" : "") in \(dir), origin \(origin)")
         for node in nodes {
             let config = try node.loadConfig()
-            print("  \(config.validator): \(node.path)  API http://\(config.listen)/  peers \(config.peerListen ?? "")")
+            let role = config.observer == true ? " (observer)" : ""
+            print("  \(config.validator)\(role): \(node.path)  API http://\(config.listen)/  peers \(config.peerListen ?? "")")
         }
     }
 }

@@ -45,6 +45,23 @@ final class ConsortiumTests: XCTestCase {
         try c.checkOneLedger(acked: acked, earlier: seen)
     }
 
+    /// An observer (a court's mirror) follows the validators: it holds the same log, serves its
+    /// proofs, refuses writes, and catches up after being down.
+    func testAnObserverMirrorsTheLedgerAndTakesNoWrites() throws {
+        let c = try Consortium(count: 4, observers: 1)
+        defer { c.stopAll() }
+        try c.startAll()
+        var acked = try c.write(10, to: 0)
+        try c.waitForSameSize()
+        let refused = try httpRequest("POST", c.urls[4] + "/v1/records", body: c.writer.evidence(sha256: String(repeating: "ab", count: 32)).bytes)
+        XCTAssertEqual(refused.status, 421)
+        XCTAssertEqual(refused.json["code"] as? String, "observer")
+        c.kill(4)
+        acked += try c.write(10, to: 2)
+        try c.start(4)
+        try c.checkOneLedger(acked: acked)
+    }
+
     func testAValidatorWithoutSignerStateRefusesToStart() throws {
         let c = try Consortium(count: 4)
         defer { c.stopAll() }
@@ -92,23 +109,25 @@ final class Consortium: @unchecked Sendable {
     private var processes: [RunningProcess?]
 
     /// `timeouts`: the genesis's PROPOSE,VOTE milliseconds (short: a dead proposer costs little).
-    init(count: Int, lab: NetworkLab? = nil, timeouts: String = "600,300") throws {
+    init(count: Int, observers: Int = 0, lab: NetworkLab? = nil, timeouts: String = "600,300") throws {
         self.lab = lab
         let base = Int.random(in: 20_000...40_000)
-        var arguments = ["dev", "init", "--validators", String(count), "--dir", dir.path, "--timeouts", timeouts]
+        var arguments = ["dev", "init", "--validators", String(count), "--dir", dir.path, "--timeouts", timeouts,
+                         "--observers", String(observers)]
+        let total = count + observers
         if let lab {
-            arguments += ["--listen", "0.0.0.0:\(base)", "--peer-hosts", (0..<count).map(lab.address).joined(separator: ",")]
-            urls = (0..<count).map { "http://\(lab.address($0)):\(base + 1 + $0)" }
+            arguments += ["--listen", "0.0.0.0:\(base)", "--peer-hosts", (0..<total).map(lab.address).joined(separator: ",")]
+            urls = (0..<total).map { "http://\(lab.address($0)):\(base + 1 + $0)" }
         } else {
             arguments += ["--listen", "127.0.0.1:\(base)"]
-            urls = (0..<count).map { "http://127.0.0.1:\(base + 1 + $0)" }
+            urls = (0..<total).map { "http://127.0.0.1:\(base + 1 + $0)" }
         }
         try expectSuccess(arguments)
-        let names = Array(NodeDirectory.consortiumValidators.prefix(count))
+        let names = Array(NodeDirectory.consortiumValidators.prefix(count)) + (0..<observers).map { "observer-\($0 + 1)" }
         let root = dir.path
         nodes = names.map { NodeDirectory(root + "/" + $0) }
         writer = try RecordWriter(key: try nodes[0].loadOrganisationKey("notary"), codeKey: try nodes[0].loadCodeKey())
-        processes = Array(repeating: nil, count: count)
+        processes = Array(repeating: nil, count: total)
     }
 
     func startAll() throws { for i in nodes.indices { try start(i) } }

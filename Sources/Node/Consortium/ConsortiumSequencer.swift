@@ -101,8 +101,11 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     private let store: LedgerStore
     private let files: DurableStore
     private let parameters: ConsensusParameters
-    private let key: ValidatorKey
-    private let me: Validator
+    private let key: ValidatorKey?
+    /// This validator; nil for an observer (a mirror that verifies and stores every block, and signs nothing).
+    private let me: Validator?
+    /// This node's index on its links: the validator's index in the set, or ≥ n for an observer.
+    private let linkIndex: Int
     private let applier: BlockApplier
     private let clockMillis: @Sendable () -> UInt64
     private let configuration: Configuration
@@ -153,12 +156,23 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     /// again (a link that broke may have lost them).
     private var sharedAt: [Hash: UInt64] = [:]
 
-    /// Resumes validator `me` at the store's tip. The signer state in `files` must exist.
-    public init(store: LedgerStore, files: DurableStore, parameters: ConsensusParameters, me: Validator, seed: [UInt8],
-                applier: BlockApplier, clockMillis: @escaping @Sendable () -> UInt64, configuration: Configuration = .init(),
-                log: @escaping @Sendable (String) -> Void) throws {
-        guard let index = parameters.validators.validators.firstIndex(of: me) else {
-            throw ConsensusDriverError("validator \(me.name) is not in the set")
+    /// Resumes validator `me` (nil: an observer with link index `observerIndex`) at the store's
+    /// tip. A validator's signer state in `files` must exist.
+    public init(store: LedgerStore, files: DurableStore, parameters: ConsensusParameters, me: Validator?, seed: [UInt8],
+                observerIndex: Int? = nil, applier: BlockApplier, clockMillis: @escaping @Sendable () -> UInt64,
+                configuration: Configuration = .init(), log: @escaping @Sendable (String) -> Void) throws {
+        if let me {
+            guard let index = parameters.validators.validators.firstIndex(of: me) else {
+                throw ConsensusDriverError("validator \(me.name) is not in the set")
+            }
+            key = try ValidatorKey(index: index, seed: seed, validators: parameters.validators, origin: parameters.chainID)
+            linkIndex = index
+        } else {
+            guard let observerIndex, observerIndex >= parameters.count else {
+                throw ConsensusDriverError("an observer's link index must follow the validators'")
+            }
+            key = nil
+            linkIndex = observerIndex
         }
         self.store = store
         self.files = files
@@ -168,7 +182,6 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         self.clockMillis = clockMillis
         self.configuration = configuration
         self.log = log
-        key = try ValidatorKey(index: index, seed: seed, validators: parameters.validators, origin: parameters.chainID)
         builder = try BlockBuilder(store: store)
         chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators)
     }
@@ -216,6 +229,9 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     }
 
     public func submit(_ entry: Entry) async throws -> Receipt {
+        guard key != nil else {
+            throw SubmitError.refused(code: "observer", reason: "this node is an observer: it mirrors the ledger and takes no writes; submit to a validator")
+        }
         do { try LeafError.check(submitted: entry.leaf) } catch { throw SubmitError.rejected(error) }
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
@@ -300,7 +316,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     }
 
     private func receive(_ bytes: [UInt8], from peer: Int) throws {
-        guard peer != key.index, peer >= 0, peer < parameters.count else { return }
+        guard peer != linkIndex, peer >= 0 else { return }
         guard let message = PeerMessage(decoding: bytes) else {
             links?.drop(peer, reason: "undecodable message")
             return
@@ -415,7 +431,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     private func tick() throws {
         for m in replica.retransmissions() { links?.broadcast(PeerMessage.consensus(m).encoded) }
         if let ownSignature { links?.broadcast(PeerMessage.consensus(.checkpointSignature(ownSignature)).encoded) }
-        links?.broadcast(PeerMessage.consensus(.status(validator: key.index, height: replica.height, round: replica.core.round)).encoded)
+        links?.broadcast(PeerMessage.consensus(.status(validator: linkIndex, height: replica.height, round: replica.core.round)).encoded)
         shareAgain()
         if heartbeatDue, let (t, ms) = deferredTimeout {
             deferredTimeout = nil
@@ -452,6 +468,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         pendingRequest = nil
         let entries = selectEntries()
         let lines = signatures.keys.sorted().map { signatures[$0]!.line }.joined()
+        guard let me else { return [] }
         let block = chain.makeBlock(entries: entries, proposedTimeMillis: clockMillis(), proposer: me.name, signatureLines: lines)
         return try replica.proposeValue(height: request.height, round: request.round, value: block.encoded)
     }
@@ -567,12 +584,13 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         if let next = syncBuffer.removeValue(forKey: replica.height) {
             effects += try consensus(.commit(next.certificate, value: next.value), from: next.from)
         } else if peerHeights.values.contains(where: { $0 > replica.height }) {
-            links?.broadcast(PeerMessage.consensus(.status(validator: key.index, height: replica.height, round: 0)).encoded)
+            links?.broadcast(PeerMessage.consensus(.status(validator: linkIndex, height: replica.height, round: 0)).encoded)
         }
         return effects
     }
 
     private func signOwnCheckpoint() {
+        guard key != nil else { return }
         guard let s = try? replica.signCheckpoint(height: chain.height, size: chain.size, root: chain.root) else {
             log("cinnabar: the signer guard refused to sign checkpoint \(chain.size)")
             return

@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import Ledger
 import PeerNetwork
+import SignedNote
 import Storage
 
 extension PeerNetwork: PeerLinks {}
@@ -18,18 +19,39 @@ extension NodeDirectory {
         let config = try loadConfig()
         let parameters = try genesis.consensusParameters()
         let validators = parameters.validators.validators
-        guard let index = validators.firstIndex(where: { $0.name == config.validator }) else {
-            throw LedgerError.malformedGenesis("this node's validator \(config.validator) is not in the genesis")
+        let observers = try (config.observers ?? []).map { o -> (name: String, key: NoteVerifierKey, address: String) in
+            guard let vkey = try? NoteVerifierKey(parsing: o.key), vkey.type == .ed25519 else {
+                throw StorageError(code: "malformed_file", "\(configPath): observer \(o.name)'s key is not an Ed25519 verifier key")
+            }
+            return (o.name, vkey, o.address)
         }
         let key = try loadKey()
-        guard key.verifierKey.publicKey == validators[index].publicKey else {
-            throw LedgerError.malformedGenesis("validator.key does not match validator \(config.validator) in the genesis")
-        }
-        guard FileManager.default.fileExists(atPath: consensusPath) else {
-            throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
+        let me: Validator?
+        let index: Int
+        if config.observer == true {
+            guard let k = observers.firstIndex(where: { $0.name == config.validator }) else {
+                throw StorageError(code: "malformed_file", "\(configPath): observer \(config.validator) is not in its observers list")
+            }
+            guard key.verifierKey.publicKey == observers[k].key.publicKey else {
+                throw LedgerError.malformedGenesis("validator.key does not match observer \(config.validator)")
+            }
+            me = nil
+            index = validators.count + k
+        } else {
+            guard let i = validators.firstIndex(where: { $0.name == config.validator }) else {
+                throw LedgerError.malformedGenesis("this node's validator \(config.validator) is not in the genesis")
+            }
+            guard key.verifierKey.publicKey == validators[i].publicKey else {
+                throw LedgerError.malformedGenesis("validator.key does not match validator \(config.validator) in the genesis")
+            }
+            guard FileManager.default.fileExists(atPath: consensusPath) else {
+                throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
+            }
+            me = validators[i]
+            index = i
         }
         guard let listen = config.peerListen, let (host, port) = NodeDirectory.hostPort(listen) else {
-            throw StorageError(code: "malformed_file", "\(configPath): peerListen must be HOST:PORT for a validator among several")
+            throw StorageError(code: "malformed_file", "\(configPath): peerListen must be HOST:PORT for a node of a consortium")
         }
         var endpoints: [PeerEndpoint] = []
         for peer in config.peers ?? [] {
@@ -39,12 +61,22 @@ extension NodeDirectory {
             }
             endpoints.append(PeerEndpoint(index: i, publicKey: validators[i].publicKey.bytes, host: h, port: p))
         }
-        guard endpoints.count == validators.count - 1 else {
-            throw StorageError(code: "malformed_file", "\(configPath) must give the address of each of the \(validators.count - 1) other validators")
+        guard endpoints.count == validators.count - (me == nil ? 0 : 1) else {
+            throw StorageError(code: "malformed_file", "\(configPath) must give the address of every other validator")
         }
+        // Validators send to observers too (links are one-way: each side dials the other).
+        if me != nil {
+            for (k, o) in observers.enumerated() {
+                guard let (h, p) = NodeDirectory.hostPort(o.address) else {
+                    throw StorageError(code: "malformed_file", "\(configPath): observer \(o.name)'s address is not HOST:PORT")
+                }
+                endpoints.append(PeerEndpoint(index: validators.count + k, publicKey: o.key.publicKey.bytes, host: h, port: p))
+            }
+        }
+        if me == nil { try FileManager.default.createDirectory(atPath: consensusPath, withIntermediateDirectories: true) }
         let sequencer = try ConsortiumSequencer(store: store, files: try FileStore(directory: consensusPath), parameters: parameters,
-                                                me: validators[index], seed: key.seed, applier: applier, clockMillis: clockMillis,
-                                                configuration: configuration, log: log)
+                                                me: me, seed: key.seed, observerIndex: me == nil ? index : nil, applier: applier,
+                                                clockMillis: clockMillis, configuration: configuration, log: log)
         let trace = ProcessInfo.processInfo.environment["CINNABAR_TRACE_CONSENSUS"] == "1"
         let linkLog: @Sendable (String) -> Void = { line in
             log(trace ? "\(DispatchTime.now().uptimeNanoseconds / 1_000_000) \(line)" : line)
