@@ -63,7 +63,7 @@ let package = Package(
             "Consensus", "ConsensusStorage", "ConsensusSim", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto",
         ]),
         .testTarget(name: "PeerNetworkTests", dependencies: ["PeerNetwork", "CinnabarCrypto"], exclude: ["Vectors"]),
-        .testTarget(name: "NodeTests", dependencies: ["Consensus", "ConsensusStorage", "Node", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "NodeTests", dependencies: ["Consensus", "ConsensusStorage", "Node", "PeerNetwork", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
     ]
 )
