@@ -230,6 +230,8 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         return BlockPlan(outcomes: outcomes, derived: derived, state: PlanState(registry: registry))
     }
 
+    public func admitShared(_ leaf: [UInt8]) -> (any Sendable)? { try? admit(leaf: leaf) }
+
     public func committed(_ plan: BlockPlan) {
         guard let state = plan.state as? PlanState else { return }
         registryState.withLock { $0 = state.registry }

@@ -74,6 +74,10 @@ public protocol BlockApplier: AnyObject, Sendable {
     func plan(_ entries: [Entry], firstIndex: UInt64) -> BlockPlan
     /// The planned block is durable: adopt its state.
     func committed(_ plan: BlockPlan)
+    /// What admission makes of an entry another node shared, checked against the committed state
+    /// (for records: parsed, schema- and signature-checked), to be kept as the entry's context so
+    /// that planning need not check it again; nil if it is not admissible. Any thread.
+    func admitShared(_ leaf: [UInt8]) -> (any Sendable)?
 }
 
 /// Why a submission was not accepted. Nothing was written for it.

@@ -94,7 +94,10 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
 
     private enum Event {
         case submit(Entry, CheckedContinuation<Receipt, any Error>)
-        case message(from: Int, [UInt8])
+        case message(from: Int, ConsensusMessage)
+        /// Entries a peer shared, admitted on the link's thread (nil context: inadmissible).
+        case shared(from: Int, [Entry])
+        case garbage(from: Int)
     }
 
     // Fixed at creation.
@@ -190,11 +193,26 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     public func attach(_ links: PeerLinks) { self.links = links }
 
     /// A message from peer `peer` (any thread).
+    /// A message from peer `peer`, on that link's thread: decoded, and shared entries admitted,
+    /// here — so the links' threads share the signature checks — before the sequencing thread
+    /// sees it.
     public func deliver(from peer: Int, _ bytes: [UInt8]) {
+        let event: Event
+        switch PeerMessage(decoding: bytes) {
+        case nil:
+            event = .garbage(from: peer)
+        case let .consensus(m)?:
+            event = .message(from: peer, m)
+        case let .entries(leaves)?:
+            event = .shared(from: peer, leaves.compactMap { leaf in
+                guard (try? LeafError.check(submitted: leaf)) != nil, let context = applier.admitShared(leaf) else { return nil }
+                return Entry(leaf: leaf, context: context)
+            })
+        }
         condition.lock()
         defer { condition.unlock() }
         guard running, !stopping else { return }
-        inbox.append(.message(from: peer, bytes))
+        inbox.append(event)
         condition.signal()
     }
 
@@ -259,8 +277,14 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
                     switch event {
                     case let .submit(entry, continuation):
                         if let leaf = enqueue(entry, continuation) { fresh.append(leaf) }
-                    case let .message(peer, bytes):
-                        try receive(bytes, from: peer)
+                    case let .message(peer, message):
+                        guard peer != linkIndex, peer >= 0 else { continue }
+                        try perform(try consensus(message, from: peer))
+                    case let .shared(peer, entries):
+                        guard peer != linkIndex, peer >= 0 else { continue }
+                        try receive(entries)
+                    case let .garbage(peer):
+                        links?.drop(peer, reason: "undecodable message")
                     }
                 }
                 if !fresh.isEmpty {
@@ -315,27 +339,17 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         return entry.leaf
     }
 
-    private func receive(_ bytes: [UInt8], from peer: Int) throws {
-        guard peer != linkIndex, peer >= 0 else { return }
-        guard let message = PeerMessage(decoding: bytes) else {
-            links?.drop(peer, reason: "undecodable message")
-            return
+    /// Admitted entries from a peer join the mempool.
+    private func receive(_ entries: [Entry]) throws {
+        var added = false
+        for entry in entries where mempool.count < configuration.maxQueuedEntries {
+            let hash = RFC6962.leafHash(entry.leaf)
+            guard mempool[hash] == nil else { continue }
+            mempool[hash] = entry
+            mempoolOrder.append(hash)
+            added = true
         }
-        switch message {
-        case let .entries(entries):
-            var added = false
-            for leaf in entries where mempool.count < configuration.maxQueuedEntries {
-                guard (try? LeafError.check(submitted: leaf)) != nil else { continue }
-                let hash = RFC6962.leafHash(leaf)
-                guard mempool[hash] == nil else { continue }
-                mempool[hash] = Entry(leaf: leaf)
-                mempoolOrder.append(hash)
-                added = true
-            }
-            if added { try entriesArrived() }
-        case let .consensus(m):
-            try perform(try consensus(m, from: peer))
-        }
+        if added { try entriesArrived() }
     }
 
     private func consensus(_ message: ConsensusMessage, from peer: Int) throws -> [Effect] {
@@ -484,6 +498,10 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         }
         let plan = applier.plan(candidates, firstIndex: chain.size)
         var out: [[UInt8]] = []
+        defer {
+            // All admitted as they are: this is the plan valid(v) will make for the block — keep it.
+            if out.count == candidates.count { remember(out, plan) }
+        }
         for (k, outcome) in plan.outcomes.enumerated() {
             switch outcome {
             case .append:
@@ -529,9 +547,13 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     private func planFor(_ entries: [[UInt8]]) -> BlockPlan {
         if let hit = plans.first(where: { $0.entries == entries }) { return hit.plan }
         let plan = applier.plan(entries.map { mempool[RFC6962.leafHash($0)] ?? Entry(leaf: $0) }, firstIndex: chain.size)
+        remember(entries, plan)
+        return plan
+    }
+
+    private func remember(_ entries: [[UInt8]], _ plan: BlockPlan) {
         plans.append((entries, plan))
         if plans.count > 4 { plans.removeFirst() }
-        return plan
     }
 
     // MARK: - Deciding
