@@ -155,12 +155,17 @@ public struct RecordRoutes: Sendable {
     /// tlog-proof text), and its block's height and time.
     private func receiptBody(recordID: String, index: UInt64, duplicate: Bool, leaf: [UInt8], size: UInt64,
                              signedCheckpoint: String, blockHeight: UInt64, blockTimeMillis: UInt64) throws -> ReceiptBody {
-        let proof = try node.store.hashReader.inclusionProof(index: index, size: size)
-        let tlog = try TlogProof(index: index, hashes: proof, note: try parsedNote(signedCheckpoint))
+        let proof = try node.store.hashReader.inclusionProof(index: index, size: size).map(\.base64)
+        // The stored checkpoint is a well-formed signed note (parsed once per checkpoint, cached):
+        // its text is the tlog-proof's note, with no second formatting.
+        _ = try parsedNote(signedCheckpoint)
+        guard proof.count <= TlogProof.maxHashes else { throw Problem(.internalServerError, code: "proof_too_long", title: "Proof too long", detail: "\(proof.count) hashes") }
         return ReceiptBody(
             record_id: recordID, leaf_index: index, duplicate: duplicate, leaf: Base64.encode(leaf),
-            leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof.map { $0.base64 }, tree_size: size,
-            checkpoint: signedCheckpoint, tlog_proof: tlog.formatted, block_height: blockHeight,
+            leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof, tree_size: size,
+            checkpoint: signedCheckpoint,
+            tlog_proof: TlogProof.text(index: index, base64Hashes: proof, signedNote: signedCheckpoint),
+            block_height: blockHeight,
             logged_at: RecordWriter.timestamp(Date(timeIntervalSince1970: Double(blockTimeMillis) / 1000)))
     }
 

@@ -95,11 +95,17 @@ public struct TlogProof: Hashable, Sendable, CustomStringConvertible {
 
     /// The proof text, byte for byte as `init(parsing:)` reads it.
     public var formatted: String {
+        TlogProof.text(extra: extra, index: index, base64Hashes: hashes.map(\.base64), signedNote: note.formatted)
+    }
+
+    /// The proof text from its parts already encoded (a receipt has the hashes' base64 and the
+    /// signed note's text at hand): what `formatted` gives for the same proof.
+    public static func text(extra: [UInt8]? = nil, index: UInt64, base64Hashes: [String], signedNote: String) -> String {
         var out = TlogProof.header + "\n"
-        if let extra { out += "extra \(Base64.encode(extra))\n" }
+        if let extra, !extra.isEmpty { out += "extra \(Base64.encode(extra))\n" }
         out += "index \(index)\n"
-        out += hashes.map { $0.base64 + "\n" }.joined()
-        return out + "\n" + note.formatted
+        for hash in base64Hashes { out += hash + "\n" }
+        return out + "\n" + signedNote
     }
 
     /// The proof text.

@@ -169,9 +169,9 @@ final class Consortium: @unchecked Sendable {
         }
     }
 
-    func logTail(_ i: Int) -> String {
+    func logTail(_ i: Int, all: Bool = false) -> String {
         let text = (try? String(contentsOfFile: dir.path + "/\(i).log", encoding: .utf8)) ?? ""
-        return String(text.suffix(2000))
+        return all ? text : String(text.suffix(2000))
     }
 
     /// Deposits `n` evidence records through node `i`, concurrently, each waited for; returns
@@ -243,6 +243,10 @@ final class Consortium: @unchecked Sendable {
         for c in checkpoints.dropFirst() {
             XCTAssertEqual(c.size, checkpoints[0].size)
             XCTAssertEqual(c.root, checkpoints[0].root, "two nodes hold different logs of the same size")
+        }
+        // No validator signed two different messages for one step: no node saw equivocation.
+        for i in nodes.indices {
+            XCTAssertFalse(logTail(i, all: true).contains("evidence of equivocation"), "node \(i) saw a validator equivocate")
         }
         // Every checkpoint seen earlier (on any node) is a prefix of every node's final log.
         let final = checkpoints[0]
