@@ -56,4 +56,16 @@ public struct LedgerBlock: Equatable, Sendable {
 
     /// The block's leaves in log order: the entries, then the trailer.
     public var leaves: [[UInt8]] { entries + [trailer.leafData] }
+
+    /// The validator-set change the block carries (consensus.md §2.10): its last entry if that
+    /// has tag 0x02, else nil. Throws `malformedSetChange` if that entry does not decode.
+    public func setChange() throws(LedgerError) -> ValidatorSetChange? {
+        guard let last = entries.last, last.first == LeafTag.validatorSetChange.rawValue else { return nil }
+        return try ValidatorSetChange(leafData: last)
+    }
+
+    /// The entries before a trailing validator-set change: the records.
+    public var recordEntries: [[UInt8]] {
+        entries.last?.first == LeafTag.validatorSetChange.rawValue ? Array(entries.dropLast()) : entries
+    }
 }

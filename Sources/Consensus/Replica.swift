@@ -13,6 +13,11 @@
 //      Messages from peers: `receive(m)`. Checkpoint signatures and status are the node's own.
 //   4. `.decided(d)`: (a) store block + `d.certificate` durably, (b) apply (advance the chain),
 //      (c) `signCheckpoint(height:size:root:)` and send it, (d) `startNextHeight(evaluator:)`.
+//   5. A validator-set change (consensus.md §2.10): parameters are fixed per replica. If after (b)
+//      `chain.isEpochBoundary`, do (c) with this replica (checkpoint(h) is the old set's, under the
+//      old index), then instead of (d) drop it and open a new `Replica` over the same store with
+//      `ConsensusParameters(chainID:validators: chain.validators)` and the key's index in the new
+//      set (nil, an observer, if it left), and `start()` it.
 import CinnabarCrypto
 import Ledger
 import SignedNote

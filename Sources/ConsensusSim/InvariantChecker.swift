@@ -232,14 +232,3 @@ final class InvariantChecker {
         }
     }
 }
-
-/// Stored hashes of an in-memory tree, computed from its leaf hashes (small logs only).
-struct MemoryHashReader: HashReader {
-    let leafHashes: [Hash]
-    func hashes(of nodes: [NodeID]) throws -> [Hash] {
-        nodes.map { node in
-            let lo = Int(node.firstLeaf), hi = lo + (1 << Int(node.level))
-            return RFC6962.rootHash(leafHashes[lo..<hi])
-        }
-    }
-}

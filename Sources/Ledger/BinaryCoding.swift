@@ -46,6 +46,8 @@ public struct BinaryReader {
     public mutating func u32() -> UInt32? { take(4).map { $0.reduce(0) { $0 << 8 | UInt32($1) } } }
     public mutating func u64() -> UInt64? { take(8).map { $0.reduce(0) { $0 << 8 | UInt64($1) } } }
     public mutating func hash() -> Hash? { take(32).flatMap { Hash(bytes: $0) } }
+    /// Exactly `count` raw bytes (a fixed-width field such as a key or a signature).
+    public mutating func bytes(_ count: Int) -> [UInt8]? { take(count).map(Array.init) }
     public mutating func string() -> String? {
         guard let n = u16(), let b = take(Int(n)) else { return nil }
         return String(validating: b, as: UTF8.self)

@@ -86,12 +86,28 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedTrailer(String)
     case invalidValidatorSet(String)
     case malformedGenesis(String)
+    /// A change leaf (tag 0x02) that does not decode.
+    case malformedSetChange(String)
+    /// A change that is not exactly one step from the current set (one validator added, removed
+    /// or re-keyed), or names a validator no key name can be made for.
+    case invalidSetChange(String)
+    /// A change without approvals from a quorum of the current set, or with one that fails.
+    case unapprovedSetChange(String)
+    /// A change leaf out of order, or not proved in a checkpoint of its own block.
+    case unprovedSetChange(String)
+    /// A checkpoint not signed by a quorum of the validator set in force at its size.
+    case untrustedCheckpoint(String)
 
     public var code: String {
         switch self {
         case .malformedTrailer: "malformed_trailer"
         case .invalidValidatorSet: "invalid_validator_set"
         case .malformedGenesis: "malformed_genesis"
+        case .malformedSetChange: "malformed_set_change"
+        case .invalidSetChange: "invalid_set_change"
+        case .unapprovedSetChange: "unapproved_set_change"
+        case .unprovedSetChange: "unproved_set_change"
+        case .untrustedCheckpoint: "untrusted_checkpoint"
         }
     }
 
@@ -100,6 +116,11 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .malformedTrailer(why): "malformed block trailer: \(why)"
         case let .invalidValidatorSet(why): "invalid validator set: \(why)"
         case let .malformedGenesis(why): "malformed genesis: \(why)"
+        case let .malformedSetChange(why): "malformed validator-set change: \(why)"
+        case let .invalidSetChange(why): "invalid validator-set change: \(why)"
+        case let .unapprovedSetChange(why): "validator-set change not approved: \(why)"
+        case let .unprovedSetChange(why): "validator-set change not proved: \(why)"
+        case let .untrustedCheckpoint(why): "checkpoint not trusted: \(why)"
         }
     }
 }

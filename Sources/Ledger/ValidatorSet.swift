@@ -37,16 +37,36 @@ public struct ValidatorSet: Hashable, Sendable {
     /// Q = ⌊2n/3⌋ + 1: more than two thirds (consensus.md §2.1).
     public var quorum: Int { 2 * validators.count / 3 + 1 }
 
-    /// SHA-256 of the canonical encoding: tag, count, then (name, key) in set order.
+    /// SHA-256 of the domain tag and the canonical encoding (Specs/ledger-format.md §4).
     public var hash: Hash {
         var w = BinaryWriter()
         w.raw(Array("\u{0}cinnabar/validator-set/v1".utf8))
+        write(to: &w)
+        return SHA256.hash(w.bytes)
+    }
+
+    /// The canonical encoding, shared by the hash and the change leaf (tag 0x02):
+    /// `u32 count ‖ count × (str16 name ‖ 32-byte key)` in set order.
+    public func write(to w: inout BinaryWriter) {
         w.u32(UInt32(validators.count))
         for v in validators {
             w.string(v.name)
             w.raw(v.publicKey.bytes)
         }
-        return SHA256.hash(w.bytes)
+    }
+
+    /// Reads the canonical encoding: 1 to `maxCount` validators, in set order (so a set has one
+    /// encoding), names and keys unique. Throws `invalidValidatorSet` for anything else.
+    public init(reading r: inout BinaryReader, maxCount: Int) throws(LedgerError) {
+        guard let count = r.u32() else { throw .invalidValidatorSet("the encoding ends before the count") }
+        guard count >= 1, count <= maxCount else { throw .invalidValidatorSet("\(count) validators; 1 to \(maxCount) allowed") }
+        var members: [Validator] = []
+        for _ in 0..<count {
+            guard let name = r.string(), let key = r.bytes(32) else { throw .invalidValidatorSet("the encoding ends inside a validator") }
+            members.append(Validator(name: name, publicKey: Ed25519PublicKey(bytes: key)!))
+        }
+        try self.init(members)
+        guard validators == members else { throw .invalidValidatorSet("validators are not in key order") }
     }
 
     public func validator(named name: String) -> Validator? { validators.first { $0.name == name } }

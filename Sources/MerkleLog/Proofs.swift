@@ -69,6 +69,21 @@ extension HashReader {
     }
 }
 
+/// Stored hashes of an in-memory tree, computed from its leaf hashes on each read (small logs:
+/// simulations and tests).
+public struct MemoryHashReader: HashReader {
+    public let leafHashes: [Hash]
+
+    public init(leafHashes: [Hash]) { self.leafHashes = leafHashes }
+
+    public func hashes(of nodes: [NodeID]) throws -> [Hash] {
+        nodes.map { node in
+            let lo = Int(node.firstLeaf), hi = lo + (1 << Int(node.level))
+            return RFC6962.rootHash(leafHashes[lo..<hi])
+        }
+    }
+}
+
 /// RFC 9162 §2.1.3: proof that a leaf is in a tree.
 public enum InclusionProof {
     /// The subtrees whose hashes form PATH(index, D[0:size]), leaf sibling first.

@@ -1,6 +1,7 @@
 // `cinnabar audit`: recompute the whole log from its leaves and check every stored hash tile,
-// block trailer chain, block record, commit certificate and checkpoint signature. Reports the
-// first inconsistency.
+// block trailer chain, block record, commit certificate and checkpoint signature, each against the
+// validator set in force for its block (following the validator-set changes from the genesis set).
+// Reports the first inconsistency.
 import CinnabarCrypto
 import Consensus
 import Foundation
@@ -40,8 +41,12 @@ public enum Audit {
 
     private static func check(store: LedgerStore, genesis: Genesis, report: inout AuditReport,
                               progress: (UInt64, UInt64) -> Void) throws {
-        let set = try genesis.validatorSet()
-        let keys = try set.verifierKeys(origin: genesis.origin)
+        // The sets follow the change leaves (consensus.md §2.10): `set` decides the current block,
+        // `change` is the one its last entry makes, in force from the next block.
+        var set = try genesis.validatorSet()
+        var keys = try set.verifierKeys(origin: genesis.origin)
+        var change: ValidatorSetChange?
+        var epoch: UInt64 = 0
         guard let tip = store.tip else { return }
         var tree = TreeAppender()
         var previous: BlockRecord? = nil
@@ -55,6 +60,9 @@ public enum Audit {
                     throw Failure("leaf keys are not consecutive at index \(expected)")
                 }
                 guard index < tip.size else { throw Failure("leaf \(index) exists beyond the tip (size \(tip.size))") }
+                if value.first == LeafTag.validatorSetChange.rawValue {
+                    change = try checkChange(Array(value), index: index, block: block, origin: genesis.origin, epoch: epoch, set: set)
+                }
                 tree.append(leafHash: RFC6962.leafHash(Array(value)))
                 for (tileKey, tile) in tree.takeChangedTiles() where tile.isFull {
                     try compareTile(store, tileKey, tile)
@@ -62,7 +70,13 @@ public enum Audit {
                 }
                 if index == block.size - 1 {
                     try checkBlock(block, trailerLeaf: Array(value), previous: previous, previousNote: previousNote,
-                                   root: tree.rootHash, genesis: genesis, set: set, keys: keys, store: store)
+                                   root: tree.rootHash, genesis: genesis, set: set, next: change?.newSet ?? set, keys: keys, store: store)
+                    if let newSet = change?.newSet {
+                        set = newSet
+                        keys = try set.verifierKeys(origin: genesis.origin)
+                        change = nil
+                        epoch += 1
+                    }
                     previous = block
                     previousNote = try store.checkpoint(height: block.height) ?? ""
                     report.blocks += 1
@@ -106,8 +120,21 @@ public enum Audit {
         }
     }
 
+    /// A change leaf must be the last entry of its block and valid for the set deciding it.
+    private static func checkChange(_ leaf: [UInt8], index: UInt64, block: BlockRecord, origin: String, epoch: UInt64,
+                                    set: ValidatorSet) throws -> ValidatorSetChange {
+        guard index + 2 == block.size, index >= block.firstIndex else {
+            throw Failure("block \(block.height): leaf \(index) is a validator-set change but not the block's last entry")
+        }
+        do {
+            let change = try ValidatorSetChange(leafData: leaf)
+            try change.check(origin: origin, epoch: epoch, current: set)
+            return change
+        } catch { throw Failure("block \(block.height): leaf \(index): \(error)") }
+    }
+
     private static func checkBlock(_ block: BlockRecord, trailerLeaf: [UInt8], previous: BlockRecord?, previousNote: String,
-                                   root: Hash, genesis: Genesis, set: ValidatorSet, keys: [NoteVerifierKey],
+                                   root: Hash, genesis: Genesis, set: ValidatorSet, next: ValidatorSet, keys: [NoteVerifierKey],
                                    store: LedgerStore) throws {
         let h = block.height
         let trailer: BlockTrailer
@@ -124,7 +151,7 @@ public enum Audit {
         guard trailer.timeMillis > (previous?.timeMillis ?? 0), trailer.timeMillis == block.timeMillis else {
             throw Failure("block \(h): block time is not after block \(h - 1)'s")
         }
-        guard trailer.validatorSetHash == set.hash, trailer.nextValidatorSetHash == set.hash else {
+        guard trailer.validatorSetHash == set.hash, trailer.nextValidatorSetHash == next.hash else {
             throw Failure("block \(h): trailer commits to a different validator set")
         }
         let embedded = signatureLines(previousNote)

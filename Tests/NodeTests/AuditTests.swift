@@ -1,4 +1,5 @@
-// `Audit` finds tampering: a changed leaf, tile, checkpoint or block record, and on-disk corruption.
+// `Audit` finds tampering: a changed leaf, tile, checkpoint or block record, and on-disk corruption;
+// and it follows validator-set changes, checking each block against the set in force for it.
 import CinnabarCrypto
 import Foundation
 import Ledger
@@ -105,5 +106,48 @@ final class AuditTests: XCTestCase {
             return  // RocksDB refused to open the corrupted store: also a detection.
         }
         XCTAssertNotNil(report.failure, "a flipped byte in \(largest) went unnoticed")
+    }
+
+    /// Genesis {a, b, c, d}; block 2 adds e, block 4 removes d, with blocks under each set between.
+    func changingLedger() throws -> EpochLedger {
+        let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
+        try ledger.block()
+        try ledger.block([[LeafTag.record.rawValue, 1]],
+                         change: ledger.change(to: try ValidatorSet(ledger.chain.validators.validators + [EpochLedger.validator("e")]),
+                                               approvers: ["a", "b", "c"]))
+        try ledger.block([[LeafTag.record.rawValue, 2]])
+        try ledger.block(change: ledger.change(to: try ValidatorSet(ledger.chain.validators.validators.filter { $0.name != "d" }),
+                                               approvers: ["a", "b", "c", "e"]))
+        try ledger.block([[LeafTag.record.rawValue, 3]])
+        return ledger
+    }
+
+    func testTheAuditFollowsValidatorSetChanges() throws {
+        let ledger = try changingLedger()
+        XCTAssertEqual(ledger.changes.map(\.index), [2, 6])
+        let report = Audit.run(store: ledger.store, genesis: ledger.genesis)
+        XCTAssertNil(report.failure)
+        XCTAssertEqual(report.blocks, 5)
+        XCTAssertEqual(report.leaves, 10)
+    }
+
+    func testTheAuditFindsAnUnapprovedChange() throws {
+        let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
+        try ledger.block()
+        try ledger.block(change: ledger.change(to: try ValidatorSet(ledger.chain.validators.validators + [EpochLedger.validator("e")]),
+                                               approvers: ["a", "b"]), checkValid: false)
+        let failure = try XCTUnwrap(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
+        XCTAssertEqual(failure, "block 2: leaf 1: validator-set change not approved: approved by 2 of the 4 current validators; 3 needed")
+    }
+
+    func testTheAuditFindsACheckpointSignedOnlyByTheOldSet() throws {
+        let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
+        try ledger.block()
+        try ledger.block(change: ledger.change(to: try ValidatorSet(ledger.chain.validators.validators + [EpochLedger.validator("e")]),
+                                               approvers: ["a", "b", "c"]))
+        // Block 3 is the five's: three of the old four are not its quorum of four.
+        try ledger.block(signers: ["a", "b", "c"])
+        let failure = try XCTUnwrap(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
+        XCTAssertEqual(failure, "block 3: checkpoint has 3 validator signatures; 4 needed")
     }
 }
