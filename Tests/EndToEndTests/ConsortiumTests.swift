@@ -84,8 +84,10 @@ final class ConsortiumTests: XCTestCase {
         for _ in 0..<1000 { acked += try c.write(1, to: 0) }
         let behind = try c.log(0)
         XCTAssertGreaterThanOrEqual(behind.height, 1000)
+        let started = Date()
         try c.start(2)
         try c.waitForSameSize(timeout: 120)
+        print("node 2 caught up \(behind.height) blocks in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (debug build)")
         try c.checkOneLedger(acked: acked, earlier: [behind.checkpoint])
     }
 }
