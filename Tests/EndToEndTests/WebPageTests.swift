@@ -93,8 +93,8 @@ final class WebPageTests: XCTestCase {
         let (status, output) = try runTool(python, ["Tests/Web/browser_test.py", "--url", demo.url, "--codes", try codesJSON(demo),
                                                 "--ledger", demo.ledger, "--artefacts", artefacts.path], in: packageRoot)
         XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(output.contains("\n12 passed, 0 failed"), output)
-        for picture in ["03-valid", "04-revoked", "05-mistyped", "09-tampered-inclusion", "02-tibetan"] {
+        XCTAssertTrue(output.contains("\n13 passed, 0 failed"), output)
+        for picture in ["03-valid", "04-revoked", "05-mistyped", "09-tampered-inclusion", "02-tibetan", "15-scanning", "16-scanned-valid"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: artefacts.appendingPathComponent("\(picture).png").path), "screenshot \(picture)")
         }
     }

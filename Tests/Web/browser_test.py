@@ -131,10 +131,14 @@ class Browser:
             if time.time() > deadline:
                 raise RuntimeError("chromedriver did not start")
             time.sleep(0.1)
+        # The fake-media switches give the browser a camera (Chromium's synthetic test pattern, through
+        # its real capture pipeline) and answer its permission prompt with yes; only the QR-scan
+        # scenario opens it.
         capabilities = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:loggingPrefs": {"browser": "ALL"}, "goog:chromeOptions": {
             "binary": shutil.which("chromium"),
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1024,1400",
-                     f"--user-data-dir={self.profile}", "--no-first-run", "--disable-extensions"],
+                     f"--user-data-dir={self.profile}", "--no-first-run", "--disable-extensions",
+                     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         }}}}
         self.session = self.call("POST", "/session", capabilities)["sessionId"]
 
@@ -167,6 +171,14 @@ class Browser:
         if clear:
             self.s("POST", f"/element/{element}/clear")
         self.s("POST", f"/element/{element}/value", {"text": text})
+
+    def displayed(self, css):
+        """WebDriver's own judgement of whether the element is shown (not hidden, not zero-sized)."""
+        return self.s("GET", f"/element/{self.find(css)}/displayed")
+
+    def cdp(self, cmd, params=None):
+        """A Chrome DevTools Protocol command, through chromedriver's passthrough."""
+        return self.s("POST", "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
 
     def text(self, css):
         return self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css)
@@ -280,10 +292,8 @@ class Suite:
             !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id);""")
         assert unlabelled == [], f"controls without a label: {unlabelled}"
 
-    # 2. A valid code, typed with hyphens and in lower case.
-    def valid_code(self):
-        code = self.codes["notarial-valid"]
-        self.check_code(code.lower())
+    def expect_valid(self, code):
+        """The answer to `code` is VALID, proved on this device, announced, with the code grouped in the field."""
         self.b.wait_for("#proof[data-state='ok']")
         assert self.b.js("return document.querySelector('[data-result]').dataset.result;") == "VALID"
         proof = self.b.text("#proof")
@@ -291,6 +301,12 @@ class Suite:
         assert self.b.js("return document.getElementById('code').value;") == code, "the field shows the code grouped"
         announced = self.b.text("#announce")
         assert announced.startswith("Valid. Checked on this device"), f"the screen-reader announcement: {announced!r}"
+
+    # 2. A valid code, typed with hyphens and in lower case.
+    def valid_code(self):
+        code = self.codes["notarial-valid"]
+        self.check_code(code.lower())
+        self.expect_valid(code)
         self.b.full_screenshot("03-valid")
 
     # 3. A revoked code, typed with spaces and sent with the Enter key: REVOKED, with the date it was revoked.
@@ -442,6 +458,114 @@ class Suite:
         self.b.screenshot("13-phone")
         self.b.s("POST", "/window/rect", {"width": 1024, "height": 1400})
 
+    # 10. Scanning a document's QR with the camera.
+    #
+    # Real: Chromium, its media pipeline with a camera (getUserMedia opens Chromium's synthetic test
+    # device, --use-fake-device-for-media-stream, with the permission prompt answered yes by
+    # --use-fake-ui-for-media-stream), the <video> playing that stream, and the page's own code as
+    # served, unchanged: renderScan showing the scan button once the API exists, startScan opening the
+    # camera and its detection loop looking past frames without a /V/ URL, stopScan ending the
+    # camera's tracks, and the check of the scanned code against the node, proved on this device as
+    # if it had been typed. (The Stop button and a refused camera are not exercised here.)
+    # Stand-in: BarcodeDetector's image decoding only. Chromium on Linux desktop does not ship the
+    # Shape Detection API, so headless Chromium here has no BarcodeDetector at all, and its synthetic
+    # camera cannot show a QR anyway. The stand-in, installed before the page's scripts run
+    # (Page.addScriptToEvaluateOnNewDocument), is a class with the real one's shape whose detect()
+    # answers nothing unless it is given a <video> with a real frame decoded and playing (the test
+    # checks it was the page's); it sees no QR until the test holds the document up
+    # (window.__qrInView), then answers what a phone's decoder gives for the printed QR: the node's
+    # /V/ URL of a valid code, here lower-cased with hyphens. Before that it answers alternately nothing and another QR (https://example.com/),
+    # which the page must keep scanning past.
+    # Also, without the stand-in: Chromium as it is hides the scan button and says why.
+    def qr_scan(self):
+        zh, en = messages("zh-Hans"), messages("en")
+        code = self.codes["notarial-valid"]
+        printed = f"{self.node}/V/{code.lower()}"
+
+        # Without the stand-in: this Chromium has no BarcodeDetector, so no scan button, and the note
+        # sends people to their phone's camera app.
+        self.open("/")
+        self.choose_language("zh-Hans")
+        self.open("/")
+        assert self.b.js("return !('BarcodeDetector' in window);"), \
+            "this Chromium has a BarcodeDetector of its own: the stand-in is no longer needed, scan a real QR instead"
+        assert self.b.js("return !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);"), "a camera API"
+        assert not self.b.displayed("#scan"), "no scan button without BarcodeDetector"
+        assert self.b.text("#scan-note") == zh["scan.unsupported"], self.b.text("#scan-note")
+        self.b.full_screenshot("14-scan-unsupported")
+
+        self.choose_language("en")
+        misses_before_qr = 3
+        standin = """(() => {
+            const printed = %s;
+            window.__detectCalls = 0;   // every call of detect()
+            window.__detectMisses = 0;  // calls on a real frame answered without a /V/ URL
+            window.__detectHits = 0;    // calls answered with the printed URL
+            window.__detectFrame = null;
+            window.__qrInView = false;  // set by the test: the document is held up to the camera
+            class BarcodeDetector {
+                constructor(options = {}) { this.formats = options.formats || []; window.__detectorFormats = this.formats; }
+                static async getSupportedFormats() { return ["qr_code"]; }
+                async detect(source) {
+                    window.__detectCalls += 1;
+                    // Only a real, playing video frame can hold a QR.
+                    if (!(source instanceof HTMLVideoElement && source.readyState >= 2 && source.videoWidth > 0 && !source.paused)) return [];
+                    window.__detectFrame = { id: source.id, width: source.videoWidth, height: source.videoHeight, time: source.currentTime };
+                    if (!window.__qrInView) {
+                        window.__detectMisses += 1;
+                        return window.__detectMisses %% 2 ? [] : [{ rawValue: "https://example.com/", format: "qr_code" }];
+                    }
+                    window.__detectHits += 1;
+                    return [{ rawValue: printed, format: "qr_code" }];
+                }
+            }
+            Object.defineProperty(window, "BarcodeDetector", { value: BarcodeDetector, writable: true, configurable: true });
+        })();""" % json.dumps(printed)
+        script = self.b.cdp("Page.addScriptToEvaluateOnNewDocument", {"source": standin})["identifier"]
+        try:
+            self.open("/")
+            assert self.b.js("return window.__detectCalls === 0 && typeof BarcodeDetector === 'function';"), "the stand-in is in place"
+            assert self.b.displayed("#scan"), "the scan button is shown once the API exists"
+            assert self.b.text("#scan") == en["scan.start"], self.b.text("#scan")
+            assert self.b.text("#scan-note") == "", self.b.text("#scan-note")
+            assert not self.b.displayed("#scanner")
+
+            sent = len(self.proxy.paths)
+            self.b.click("#scan")
+            self.b.wait("""const v = document.getElementById('scan-video');
+                return !document.getElementById('scanner').hidden && v.readyState >= 2 && !v.paused && v.videoWidth > 0
+                    && v.srcObject && v.srcObject.getVideoTracks().length === 1 && v.srcObject.getVideoTracks()[0].readyState === 'live';""",
+                        what="the camera's video playing in the scanner")
+            assert self.b.displayed("#scanner") and self.b.displayed("#scan-video")
+            assert self.b.text("#scan-note") == en["scan.looking"], self.b.text("#scan-note")
+            # The video plays: its time moves on between two looks.
+            first = self.b.js("return document.getElementById('scan-video').currentTime;")
+            self.b.wait("return document.getElementById('scan-video').currentTime > arguments[0];", first, what="the video to advance")
+            # The page keeps looking through frames with no QR, and past a QR that is not a document's.
+            self.b.wait("return window.__detectMisses >= arguments[0];", misses_before_qr, what=f"{misses_before_qr} frames looked at")
+            assert self.b.js("return window.__detectorFormats;") == ["qr_code"]
+            frame = self.b.js("return window.__detectFrame;")
+            assert frame["id"] == "scan-video" and frame["width"] > 0 and frame["height"] > 0, frame
+            assert self.b.displayed("#scanner"), "still scanning after frames without a document's QR"
+            assert not any(p.startswith("/v1/verify") for p in self.proxy.paths[sent:]), f"nothing checked yet: {self.proxy.paths[sent:]}"
+            self.b.full_screenshot("15-scanning")
+
+            # The document's QR comes into view.
+            self.b.js("window.__qrInView = true;")
+            self.expect_valid(code)
+            assert f"/v1/verify/{code.replace('-', '')}" in self.proxy.paths[sent:], self.proxy.paths[sent:]
+            assert not self.b.displayed("#scanner"), "the scanner is closed"
+            ended = self.b.js("return document.getElementById('scan-video').srcObject.getTracks().map(t => t.readyState);")
+            assert ended and set(ended) == {"ended"}, f"the camera's tracks are stopped: {ended}"
+            assert self.b.text("#scan-note") == "", self.b.text("#scan-note")
+            calls, misses, hits = self.b.js("return [window.__detectCalls, window.__detectMisses, window.__detectHits];")
+            assert misses >= misses_before_qr and hits == 1 and calls > misses, f"detect() called {calls} times, {misses} misses, {hits} hits"
+            time.sleep(0.6)  # more than the loop's pause: it has stopped
+            assert self.b.js("return window.__detectCalls;") == calls, "no detection after the QR was read"
+            self.b.full_screenshot("16-scanned-valid")
+        finally:
+            self.b.cdp("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script})
+
 
 def console_is_clean(suite):
     """No script error and no Content-Security-Policy violation in the whole run. The only errors
@@ -484,6 +608,7 @@ def main() -> int:
         suite.run("a tampered validator signature is detected", suite.tampered("signature", "checkpoint_signatures", "notarial-revoked"))
         suite.run("court view: key file, full history, one-page report", suite.court)
         suite.run("README picture", suite.readme_picture)
+        suite.run("scanning a QR with the camera finds the code and checks it; no scan button without BarcodeDetector", suite.qr_scan)
         suite.run("no script error or CSP violation in the console", console_is_clean(suite))
     finally:
         browser.quit()
