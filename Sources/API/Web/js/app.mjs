@@ -483,6 +483,7 @@ function renderFile() {
 let scanStream = null;
 
 async function startScan() {
+  stopScan(); // a second press must not leave the first camera stream running
   $("scan-note").textContent = t("scan.looking");
   try {
     scanStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
@@ -493,8 +494,15 @@ async function startScan() {
   const video = $("scan-video");
   video.srcObject = scanStream;
   $("scanner").hidden = false;
-  await video.play();
-  const detector = new globalThis.BarcodeDetector({ formats: ["qr_code"] });
+  let detector;
+  try {
+    await video.play();
+    detector = new globalThis.BarcodeDetector({ formats: ["qr_code"] });
+  } catch {
+    stopScan();
+    $("scan-note").textContent = t("scan.unsupported");
+    return;
+  }
   while (scanStream) {
     try {
       const codes = await detector.detect(video);
