@@ -103,17 +103,19 @@ public struct LogRoutes: Sendable {
         let height: UInt64
         let validators: [Member]
         let quorum: Int
+        let epoch: UInt64
         let checkpoint: String
     }
 
     func logInfo() throws -> Response {
         let tip = node.store.tip
-        let members = try node.validatorSet.validators.map {
+        let inForce = node.validatorSetInForce
+        let members = try inForce.validators.validators.map {
             LogBody.Member(name: $0.name, key: try $0.verifierKey(origin: node.genesis.origin).vkey)
         }
         let note = try tip.flatMap { try node.store.checkpoint(height: $0.height) } ?? ""
         return json(LogBody(origin: node.genesis.origin, size: tip?.size ?? 0, height: tip?.height ?? 0,
-                            validators: members, quorum: node.validatorSet.quorum, checkpoint: note))
+                            validators: members, quorum: inForce.validators.quorum, epoch: inForce.epoch, checkpoint: note))
     }
 
     private func number(_ request: Request, _ name: String) throws -> UInt64 {
@@ -149,6 +151,7 @@ public enum HTTPServer {
         WitnessedRoutes(node: node).register(on: router)
         RecordRoutes(node: node, codeKey: try? node.directory.loadCodeKey()).register(on: router)
         WebRoutes().register(on: router)
+        ValidatorSetRoutes(node: node).register(on: router)
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         // Ready once the store has a signed checkpoint and the sequencer accepts writes.
         router.get("/readyz") { _, _ in
@@ -163,7 +166,7 @@ public enum HTTPServer {
             ("/v1/log", .get), ("/v1/records", .post), ("/v1/records/{id}", .get), ("/v1/verify/{code}", .get),
             ("/v1/bundles/{code}", .get), ("/v1/practitioners/{licence}/credit", .get), ("/healthz", .get), ("/readyz", .get),
             ("/v1/verify", .post), ("/v1/history/{code}", .get), ("/v1/cases/{code}", .get),
-            ("/v1/checkpoint/witnessed", .get),
+            ("/v1/checkpoint/witnessed", .get), ("/v1/validator-set", .post),
         ] + WebRoutes.served
         for (path, allowed) in served {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!] where method != allowed {

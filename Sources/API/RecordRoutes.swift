@@ -282,7 +282,8 @@ extension RecordRoutes {
             throw Problem.badRequest(error.code, error.description)
         }
         guard let codeKey, let summary = node.records.record(code: code, codeKey: codeKey),
-              let bundle = try ProofBundle.make(node: node, recordID: summary.recordID) else {
+              let bundle = try ProofBundle.make(node: node, recordID: summary.recordID,
+                                                validatorSetChanges: try RecordIndex.setChanges(store: node.store).map { ($0.index, $0.leafData) }) else {
             throw Problem.notFound("NOT_FOUND", "no record carries the code \(code.grouped)")
         }
         let encoder = JSONEncoder()

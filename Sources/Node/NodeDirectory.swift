@@ -292,8 +292,9 @@ public struct NodeDirectory: Sendable {
             try fm.createDirectory(atPath: node.path, withIntermediateDirectories: true)
             let key = try NoteSigningKey.generate(name: "\(origin)/\(name)")
             try KeyFile.create(key, at: node.keyPath)
+            // Observers get signer state too: a governance change may make one a validator.
+            try BlockConsensus.create(in: try FileStore(directory: node.consensusPath))
             if i < count {
-                try BlockConsensus.create(in: try FileStore(directory: node.consensusPath))
                 members.append(.init(name: name, key: key.verifierKey.vkey))
             } else {
                 observerKeys.append(key.verifierKey.vkey)
@@ -358,8 +359,19 @@ public final class LedgerNode: Sendable {
     public let sequencer: any EntrySequencer
     /// Links to the other validators (nil with one validator).
     public let network: PeerNetwork?
-    /// True for an observer: it mirrors the consortium's ledger and takes no writes.
-    public var isObserver: Bool { config.observer == true }
+    /// True for an observer: it mirrors the consortium's ledger and takes no writes (a node
+    /// whose key a governance change added to the validators votes and takes writes from then on).
+    public var isObserver: Bool {
+        guard let consortium = sequencer as? ConsortiumSequencer else { return false }
+        return !consortium.validatorSetInForce.validating
+    }
+
+    /// The epoch and the validator set deciding the next height (the genesis set with one validator).
+    public var validatorSetInForce: (epoch: UInt64, validators: ValidatorSet) {
+        guard let consortium = sequencer as? ConsortiumSequencer else { return (0, validatorSet) }
+        let now = consortium.validatorSetInForce
+        return (now.epoch, now.validators)
+    }
     /// Records' derived state; admission runs against it.
     public let records: RecordIndex
     /// Recent checkpoints with external witnesses' cosignatures (filled when witnesses are configured).

@@ -25,6 +25,9 @@ enum IndexKey {
     static func digest(_ sha256: [UInt8], _ leaf: UInt64) -> [UInt8] { [UInt8(ascii: "d")] + sha256 + u64(leaf) }
     static func digestPrefix(_ sha256: [UInt8]) -> [UInt8] { [UInt8(ascii: "d")] + sha256 }
     static let registry: [UInt8] = Array("m/registry".utf8)
+    /// A validator-set change leaf, by leaf index (what a restarting node and bundles need).
+    static func setChange(_ leaf: UInt64) -> [UInt8] { [UInt8(ascii: "v")] + u64(leaf) }
+    static let setChangePrefix: [UInt8] = [UInt8(ascii: "v")]
 
     static func u64(_ v: UInt64) -> [UInt8] { var w = BinaryWriter(); w.u64(v); return w.bytes }
     static func rawID(_ id: String) -> [UInt8] {
@@ -267,7 +270,11 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         var index: UInt64 = 0
         while index < store.size {
             let leaves = try store.leaves(from: index, count: 4096)
-            for (k, leaf) in leaves.enumerated() where leaf.first == LeafTag.record.rawValue {
+            for (k, leaf) in leaves.enumerated() where leaf.first == LeafTag.record.rawValue || leaf.first == LeafTag.validatorSetChange.rawValue {
+                if leaf.first == LeafTag.validatorSetChange.rawValue {
+                    out[IndexKey.setChange(index + UInt64(k))] = leaf
+                    continue
+                }
                 guard let record = try? Record(bytes: Array(leaf.dropFirst())) else { continue }
                 let summary = RecordSummary(record, leafIndex: index + UInt64(k))
                 for (key, value) in derivedWrites(record, summary: summary) { out[key] = value }
@@ -280,6 +287,13 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
             if leaves.isEmpty { break }
         }
         return out
+    }
+
+    /// The log's validator-set change leaves, in order (leaf index, leaf data).
+    public static func setChanges(store: LedgerStore) throws -> [(index: UInt64, leafData: [UInt8])] {
+        try store.indexEntries(prefix: IndexKey.setChangePrefix, limit: Int.max).compactMap { key, value in
+            BinaryReader(Array(key.dropFirst())).u64Value.map { ($0, value) }
+        }
     }
 
     /// Everything stored in the `index` family.

@@ -8,7 +8,7 @@ struct Cinnabar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cinnabar",
         abstract: "A consortium ledger for public legal services.",
-        subcommands: [NodeCommand.self, Dev.self, Keygen.self, Deposit.self, ImportCommand.self, Issue.self, Correct.self, Revoke.self, Supersede.self, Credit.self, VerifyCommand.self, HistoryCommand.self, BundleCommand.self, PolicyCommand.self,
+        subcommands: [NodeCommand.self, Dev.self, Validators.self, Keygen.self, Deposit.self, ImportCommand.self, Issue.self, Correct.self, Revoke.self, Supersede.self, Credit.self, VerifyCommand.self, HistoryCommand.self, BundleCommand.self, PolicyCommand.self,
                       CheckpointCommand.self, ProofCommand.self, WitnessCommand.self,
                       AuditCommand.self, SchemasCommand.self, Bench.self, SimCommand.self])
 }

@@ -7,6 +7,7 @@
 // on every node.
 import CinnabarCrypto
 import Foundation
+import Ledger
 import MerkleLog
 import Node
 import SignedNote
@@ -62,6 +63,42 @@ final class ConsortiumTests: XCTestCase {
         try c.checkOneLedger(acked: acked)
     }
 
+    /// Governance changes the set (consensus.md §2.10): a synced observer is added with the
+    /// approval of 3 of 4, then a founding validator removed with 4 of 5; each change takes effect
+    /// at the next height on every node, the added node votes and takes writes, the removed one
+    /// keeps following as an observer, and a client holding only the genesis policy follows the
+    /// epochs in an offline bundle.
+    func testValidatorsAreAddedAndRemovedByGovernanceAndClientsFollow() throws {
+        let c = try Consortium(count: 4, observers: 1)
+        defer { c.stopAll() }
+        try c.startAll()
+        var acked = try c.write(6, to: 0)
+        let observerKey = try XCTUnwrap(try c.nodes[0].loadConfig().observers?.first?.key)
+
+        try c.changeValidators(["--add", "observer-1=\(observerKey)"], approvers: [0, 1, 2], epoch: 1)
+        acked += try c.write(6, to: 4)  // the new validator takes writes
+        try c.changeValidators(["--remove", "notary"], approvers: [1, 2, 3, 4], epoch: 2)
+        acked += try c.write(6, to: 2)
+        let refused = try httpRequest("POST", c.urls[0] + "/v1/records", body: c.writer.evidence(sha256: String(repeating: "cd", count: 32)).bytes)
+        XCTAssertEqual(refused.status, 421, "the removed validator still takes writes")
+
+        let final = try ValidatorSet(try ["lab", "court", "bureau"].map { name in
+            let vkey = try NoteVerifierKey(parsing: try XCTUnwrap(try c.nodes[0].loadGenesis().validators.first { $0.name == name }?.key))
+            return Validator(name: name, publicKey: vkey.publicKey)
+        } + [Validator(name: "observer-1", publicKey: try NoteVerifierKey(parsing: observerKey).publicKey)])
+        try c.checkOneLedger(acked: acked, validators: final)
+
+        // A verifier pinned to the genesis set follows both changes in the bundle, offline.
+        let policy = c.dir.path + "/genesis-policy.txt"
+        try Data(try cinnabar(["policy", "--dir", c.nodes[1].path]).stdout.utf8).write(to: URL(fileURLWithPath: policy))
+        let bundle = c.dir.path + "/last.bundle.json"
+        try expectSuccess(["bundle", try XCTUnwrap(acked.last?.code), "--node", c.urls[3], "-o", bundle])
+        let verified = try cinnabar(["verify", "--bundle", bundle, "--policy", policy])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("adds observer-1"), verified.stdout)
+        XCTAssertTrue(verified.stdout.contains("removes notary"), verified.stdout)
+    }
+
     func testAValidatorWithoutSignerStateRefusesToStart() throws {
         let c = try Consortium(count: 4)
         defer { c.stopAll() }
@@ -97,6 +134,8 @@ struct Ack {
     let recordID: String
     let index: UInt64
     let leafHash: Hash
+    /// The record's verification code (for bundles).
+    let code: String
 }
 
 /// A consortium: `dev init --validators N` in a temporary directory, one `cinnabar node` process
@@ -190,7 +229,8 @@ final class Consortium: @unchecked Sendable {
                 guard status == 200 || status == 201, let index = object["leaf_index"] as? Int else {
                     throw ConsortiumFailure("HTTP \(status): \(String(decoding: body, as: UTF8.self))")
                 }
-                let ack = Ack(recordID: records[k].id, index: UInt64(index), leafHash: RFC6962.leafHash([0x01] + records[k].bytes))
+                let ack = Ack(recordID: records[k].id, index: UInt64(index), leafHash: RFC6962.leafHash([0x01] + records[k].bytes),
+                              code: records[k].code.value)
                 lock.lock(); acks.append(ack); lock.unlock()
             } catch {
                 lock.lock(); failures.append("\(error)"); lock.unlock()
@@ -198,6 +238,25 @@ final class Consortium: @unchecked Sendable {
         }
         guard failures.isEmpty else { throw ConsortiumFailure("writes to node \(i) failed: \(failures.first!)\n\(logTail(i))") }
         return acks
+    }
+
+    /// Proposes a change through node 1, has validators `approvers` (node indices) approve it with
+    /// their key files, submits it, and waits until every node reports `epoch`.
+    func changeValidators(_ change: [String], approvers: [Int], epoch: Int) throws {
+        let file = dir.path + "/change-\(epoch).json"
+        try expectSuccess(["validators", "propose", "--node", urls[1]] + change + ["-o", file])
+        for i in approvers { try expectSuccess(["validators", "approve", file, "--key", nodes[i].keyPath]) }
+        try expectSuccess(["validators", "submit", file, "--node", urls[approvers[0]]])
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let epochs = try nodes.indices.map { i -> Int in
+                let (_, _, body) = try httpExchange("GET", urls[i] + "/v1/log")
+                return (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["epoch"] as? Int ?? -1
+            }
+            if epochs.allSatisfy({ $0 == epoch }) { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw ConsortiumFailure("the nodes did not all reach epoch \(epoch)")
     }
 
     struct LogState {
@@ -229,10 +288,11 @@ final class Consortium: @unchecked Sendable {
 
     /// The checker: light-client verification of each node's checkpoint, one log (pairwise
     /// consistency), every acknowledged record present exactly once at its acknowledged leaf.
-    func checkOneLedger(acked: [Ack], earlier: [String] = []) throws {
+    /// `validators`: the set in force at the end, if governance changed it (default: the genesis set).
+    func checkOneLedger(acked: [Ack], earlier: [String] = [], validators: ValidatorSet? = nil) throws {
         try waitForSameSize()
         let genesis = try nodes[0].loadGenesis()
-        let keys = try genesis.validatorSet().verifierKeys(origin: genesis.origin)
+        let keys = try (validators ?? genesis.validatorSet()).verifierKeys(origin: genesis.origin)
         let quorum = 2 * keys.count / 3 + 1
         var checkpoints: [Checkpoint] = []
         for i in nodes.indices {

@@ -18,6 +18,7 @@ import Ledger
 import MerkleLog
 import SignedNote
 import Storage
+import Synchronization
 
 /// Links to the other validators (implemented by `PeerNetwork`). Sending never blocks.
 public protocol PeerLinks: AnyObject, Sendable {
@@ -33,6 +34,8 @@ enum PeerMessage {
     case consensus(ConsensusMessage)
     /// Entries admitted by the sender, for whoever proposes next.
     case entries([[UInt8]])
+    /// A governance-approved validator-set change (leaf data), for whoever proposes next.
+    case setChange([UInt8])
 
     static let maxEntriesPerMessage = 4096
 
@@ -46,6 +49,9 @@ enum PeerMessage {
             w.u8(2)
             w.u32(UInt32(entries.count))
             for e in entries { w.blob(e) }
+        case let .setChange(leaf):
+            w.u8(3)
+            w.blob(leaf)
         }
         return w.bytes
     }
@@ -66,6 +72,10 @@ enum PeerMessage {
             }
             guard r.isAtEnd else { return nil }
             self = .entries(entries)
+        case 3:
+            var r = BinaryReader(Array(bytes.dropFirst()))
+            guard let leaf = r.blob(), leaf.count <= LeafLimits.maxBytes, r.isAtEnd else { return nil }
+            self = .setChange(leaf)
         default:
             return nil
         }
@@ -97,16 +107,29 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         case message(from: Int, ConsensusMessage)
         /// Entries a peer shared, admitted on the link's thread (nil context: inadmissible).
         case shared(from: Int, [Entry])
+        /// A governance-approved validator-set change (leaf data), from a client or a peer.
+        case change([UInt8], CheckedContinuation<Void, any Error>?)
         case garbage(from: Int)
     }
 
     // Fixed at creation.
     private let store: LedgerStore
     private let files: DurableStore
-    private let parameters: ConsensusParameters
-    private let key: ValidatorKey?
+    /// The genesis parameters (timeouts, origin); the set deciding each height follows the chain.
+    private let genesisParameters: ConsensusParameters
+    /// The parameters of the set deciding the next height (they change at an epoch boundary).
+    private var parameters: ConsensusParameters
+    /// This node's link and checkpoint key seed: it votes whenever its key is in the set in force.
+    private let seed: [UInt8]
+    private let publicKey: Ed25519PublicKey
+    private var key: ValidatorKey?
     /// This validator; nil for an observer (a mirror that verifies and stores every block, and signs nothing).
-    private let me: Validator?
+    private var me: Validator?
+    /// A validator-set change waiting for a block (checked against the current set and epoch).
+    private var pendingChange: ValidatorSetChange?
+    /// What readers see of the set in force: the epoch, the set deciding the next height, and
+    /// whether this node is one of it.
+    private let inForce: Mutex<(epoch: UInt64, validators: ValidatorSet, validating: Bool)>
     /// This node's index on its links: the validator's index in the set, or ≥ n for an observer.
     private let linkIndex: Int
     private let applier: BlockApplier
@@ -159,34 +182,47 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     /// again (a link that broke may have lost them).
     private var sharedAt: [Hash: UInt64] = [:]
 
-    /// Resumes validator `me` (nil: an observer with link index `observerIndex`) at the store's
-    /// tip. A validator's signer state in `files` must exist.
-    public init(store: LedgerStore, files: DurableStore, parameters: ConsensusParameters, me: Validator?, seed: [UInt8],
-                observerIndex: Int? = nil, applier: BlockApplier, clockMillis: @escaping @Sendable () -> UInt64,
+    /// Resumes the node whose link key seed is `seed` at the store's tip: a validator while its
+    /// key is in the set in force, an observer (link index `linkIndex` ≥ n) otherwise. A node that
+    /// may vote needs its signer state in `files`.
+    public init(store: LedgerStore, files: DurableStore, parameters: ConsensusParameters, seed: [UInt8], linkIndex: Int,
+                applier: BlockApplier, clockMillis: @escaping @Sendable () -> UInt64,
                 configuration: Configuration = .init(), log: @escaping @Sendable (String) -> Void) throws {
-        if let me {
-            guard let index = parameters.validators.validators.firstIndex(of: me) else {
-                throw ConsensusDriverError("validator \(me.name) is not in the set")
-            }
-            key = try ValidatorKey(index: index, seed: seed, validators: parameters.validators, origin: parameters.chainID)
-            linkIndex = index
-        } else {
-            guard let observerIndex, observerIndex >= parameters.count else {
-                throw ConsensusDriverError("an observer's link index must follow the validators'")
-            }
-            key = nil
-            linkIndex = observerIndex
-        }
+        guard let signing = Ed25519PrivateKey(seed: seed) else { throw ConsensusDriverError("the node's key seed is not 32 bytes") }
         self.store = store
         self.files = files
+        self.genesisParameters = parameters
         self.parameters = parameters
-        self.me = me
+        self.seed = seed
+        self.publicKey = signing.publicKey
+        self.linkIndex = linkIndex
         self.applier = applier
         self.clockMillis = clockMillis
         self.configuration = configuration
         self.log = log
+        inForce = Mutex((0, parameters.validators, false))
         builder = try BlockBuilder(store: store)
         chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators)
+    }
+
+    /// The epoch (validator-set changes so far), the set deciding the next height, and whether
+    /// this node votes in it.
+    public var validatorSetInForce: (epoch: UInt64, validators: ValidatorSet, validating: Bool) { inForce.withLock { $0 } }
+
+    /// Takes the set in force from `chain`: the consensus parameters, and this node's key if it is
+    /// a member (else it observes).
+    private func adoptSet() throws {
+        parameters = ConsensusParameters(chainID: genesisParameters.chainID, validators: chain.validators,
+                                         timeouts: genesisParameters.timeouts, futureRoundWindow: genesisParameters.futureRoundWindow)
+        if let index = chain.validators.validators.firstIndex(where: { $0.publicKey == publicKey }) {
+            key = try ValidatorKey(index: index, seed: seed, validators: chain.validators, origin: genesisParameters.chainID)
+            me = chain.validators.validators[index]
+        } else {
+            key = nil
+            me = nil
+        }
+        let snapshot = (chain.epoch, chain.validators, key != nil)
+        inForce.withLock { $0 = snapshot }
     }
 
     /// Connects the sequencer to its peers; call before `start`.
@@ -203,6 +239,8 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
             event = .garbage(from: peer)
         case let .consensus(m)?:
             event = .message(from: peer, m)
+        case let .setChange(leaf)?:
+            event = .change(leaf, nil)
         case let .entries(leaves)?:
             event = .shared(from: peer, leaves.compactMap { leaf in
                 guard (try? LeafError.check(submitted: leaf)) != nil, let context = applier.admitShared(leaf) else { return nil }
@@ -219,15 +257,19 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     public func start() throws {
         let tip = store.tip
         if let tip {
-            chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators, height: tip.height,
+            chain = try LedgerChain(origin: genesisParameters.chainID, genesis: genesisParameters.validators,
+                                    setChanges: try RecordIndex.setChanges(store: store), height: tip.height,
                                     timeMillis: tip.timeMillis, tree: builder.tree, entryRule: entryRule)
         } else {
-            chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators, entryRule: entryRule)
+            chain = try LedgerChain(origin: genesisParameters.chainID, validators: genesisParameters.validators, entryRule: entryRule)
         }
         if let tip { published = try store.checkpoint(height: tip.height) != nil }
+        try adoptSet()
         replica = try Replica(parameters: parameters, key: key, store: files, evaluator: chain)
         lastDecisionAt = monotonicMillis()
-        if chain.height > 0 { signOwnCheckpoint() }
+        // At an epoch boundary the tip's checkpoint is the old set's to sign, under its old index:
+        // a restart there leaves it to the others (the next block embeds their quorum).
+        if chain.height > 0 && !chain.isEpochBoundary { signOwnCheckpoint() }
         let effects = try replica.start()
         condition.lock()
         running = true
@@ -283,6 +325,13 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
                     case let .shared(peer, entries):
                         guard peer != linkIndex, peer >= 0 else { continue }
                         try receive(entries)
+                    case let .change(leaf, continuation):
+                        do {
+                            try takeChange(leaf)
+                            continuation?.resume()
+                        } catch {
+                            continuation?.resume(throwing: error)
+                        }
                     case let .garbage(peer):
                         links?.drop(peer, reason: "undecodable message")
                     }
@@ -337,6 +386,35 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         mempool[hash] = entry
         mempoolOrder.append(hash)
         return entry.leaf
+    }
+
+    /// Submits a governance-approved validator-set change (leaf data, approvals included): it is
+    /// checked against the set and epoch in force, shared with the peers, and put in the next block
+    /// this node proposes; it takes effect at the height after that block. Throws if it does not
+    /// apply now.
+    public func submitChange(_ leaf: [UInt8]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            defer { condition.unlock() }
+            guard running, !stopping else { return continuation.resume(throwing: SubmitError.stopped) }
+            inbox.append(.change(leaf, continuation))
+            condition.signal()
+        }
+    }
+
+    /// A change from a client or a peer: kept (and shared once) if it applies to the set in force.
+    private func takeChange(_ leaf: [UInt8]) throws {
+        let change: ValidatorSetChange
+        do {
+            change = try ValidatorSetChange(leafData: leaf)
+            _ = try change.check(origin: chain.origin, epoch: chain.epoch, current: chain.validators)
+        } catch {
+            throw SubmitError.refused(code: "invalid_set_change", reason: "\(error)")
+        }
+        guard change != pendingChange else { return }
+        pendingChange = change
+        links?.broadcast(PeerMessage.setChange(leaf).encoded)
+        try entriesArrived()
     }
 
     /// Admitted entries from a peer join the mempool.
@@ -477,13 +555,15 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     private func proposeIfReady() throws -> [Effect] {
         guard let request = pendingRequest, request.height == replica.height, request.round == replica.core.round,
               replica.core.isAwaitingValue else { return [] }
-        guard chain.height == 0 || signatures.count >= parameters.quorum else { return [] }
-        guard !mempool.isEmpty || request.round > 0 || heartbeatDue || peersActive else { return [] }
+        guard chain.height == 0 || signatures.count >= chain.tipValidators.quorum else { return [] }
+        guard !mempool.isEmpty || pendingChange != nil || request.round > 0 || heartbeatDue || peersActive else { return [] }
         pendingRequest = nil
         let entries = selectEntries()
         let lines = signatures.keys.sorted().map { signatures[$0]!.line }.joined()
         guard let me else { return [] }
-        let block = chain.makeBlock(entries: entries, proposedTimeMillis: clockMillis(), proposer: me.name, signatureLines: lines)
+        let change = try pendingChange.flatMap { c in (try? c.check(origin: chain.origin, epoch: chain.epoch, current: chain.validators)) != nil ? c : nil }
+        let block = chain.makeBlock(entries: entries, proposedTimeMillis: clockMillis(), proposer: me.name, signatureLines: lines,
+                                    setChange: change)
         return try replica.proposeValue(height: request.height, round: request.round, value: block.encoded)
     }
 
@@ -564,12 +644,16 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         // The block embeds ≥ Q signatures on the tip's checkpoint: publish the tip with them if
         // our own collection had not reached the quorum.
         if !published, chain.height > 0 { try publish(lines: block.signatureLines) }
-        let plan = planFor(block.entries)
+        let plan = planFor(block.recordEntries)
+        var derived = plan.derived
+        if try block.setChange() != nil, let leaf = block.entries.last {
+            derived.append((IndexKey.setChange(block.trailer.previousSize + UInt64(block.entries.count - 1)), leaf))
+        }
         guard plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) else {
             throw ConsensusDriverError("block \(block.trailer.height) was decided but its entries do not apply to the store")
         }
         plans = []
-        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: plan.derived)
+        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: derived)
         do {
             try store.commit(prepared.commit)  // (a)
         } catch {
@@ -600,7 +684,18 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         // (c) Cosign only the newest decided checkpoint (§2.9): while catching up, the next block
         // (already here) embeds the quorum for this one.
         if syncBuffer[chain.height + 1] == nil { signOwnCheckpoint() }
-        var effects = try replica.startNextHeight(evaluator: chain)  // (d)
+        var effects: [Effect]
+        if chain.isEpochBoundary {
+            // (d) at an epoch boundary: the new set decides the next height — new parameters, this
+            // node's key in the new set (or none: it observes), a new replica.
+            pendingChange = nil
+            try adoptSet()
+            log("cinnabar: validator set changed at height \(chain.height): \(chain.validators.validators.map(\.name).joined(separator: ", ")) (epoch \(chain.epoch)); this node \(key == nil ? "observes" : "votes")")
+            replica = try Replica(parameters: parameters, key: key, store: files, evaluator: chain)
+            effects = try replica.start()
+        } else {
+            effects = try replica.startNextHeight(evaluator: chain)  // (d)
+        }
         // Catching up: the next decided block may already be here; else ask peers that are ahead.
         syncBuffer = syncBuffer.filter { $0.key > chain.height }
         if let next = syncBuffer.removeValue(forKey: replica.height) {
@@ -620,14 +715,14 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         ownSignature = s
         signatures[s.validator] = s.line
         links?.broadcast(PeerMessage.consensus(.checkpointSignature(s)).encoded)
-        if !published && signatures.count >= parameters.quorum { try? publishCollected() }
+        if !published && signatures.count >= chain.tipValidators.quorum { try? publishCollected() }
     }
 
     private func accept(_ s: CheckpointSignature) throws -> [Effect] {
         guard s.height == chain.height, chain.height > 0, signatures[s.validator] == nil else { return [] }
         guard s.verify(keys: chain.verifierKeys, checkpointText: chain.checkpointText) else { return [] }
         signatures[s.validator] = s.line
-        if !published && signatures.count >= parameters.quorum { try publishCollected() }
+        if !published && signatures.count >= chain.tipValidators.quorum { try publishCollected() }
         return try proposeIfReady()
     }
 

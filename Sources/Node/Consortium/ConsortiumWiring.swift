@@ -75,7 +75,7 @@ extension NodeDirectory {
         }
         if me == nil { try FileManager.default.createDirectory(atPath: consensusPath, withIntermediateDirectories: true) }
         let sequencer = try ConsortiumSequencer(store: store, files: try FileStore(directory: consensusPath), parameters: parameters,
-                                                me: me, seed: key.seed, observerIndex: me == nil ? index : nil, applier: applier,
+                                                seed: key.seed, linkIndex: index, applier: applier,
                                                 clockMillis: clockMillis, configuration: configuration, log: log)
         let trace = ProcessInfo.processInfo.environment["CINNABAR_TRACE_CONSENSUS"] == "1"
         let linkLog: @Sendable (String) -> Void = { line in
