@@ -3,7 +3,10 @@
 // every kind of tampering. Run: node --test Tests/Web/ (set CINNABAR_URL and CINNABAR_CODES, a
 // JSON object of label → code, for the live part; WebPageTests.swift does).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -11,9 +14,10 @@ import { checkCharacter, grouped, readCode } from "../../Sources/API/Web/js/code
 import { importEd25519Seed, importOrganisationKey, signatureBase, signatureHeaders } from "../../Sources/API/Web/js/court.mjs";
 import { base58btcDecode, base58btcEncode, base64Decode, base64Encode, concat, hexDecode, hexEncode, utf8 } from "../../Sources/API/Web/js/encoding.mjs";
 import {
-  canonicalJSON, crossCheckAnswer, ed25519Available, keyID, leafHash, multikeyPublicKey, nodeHash, parseCheckpoint, parseNote,
-  parsePolicy, parseTrailer, parseVerifierKey, sha256, verifiedKeys, verifyBundle, verifyCheckpointNote, verifyConsistency,
-  verifyDataIntegrityProof, verifyInclusion,
+  approvalMessage, canonicalJSON, checkSetChange, crossCheckAnswer, describeEpoch, ed25519Available, encodeSetChange, encodeValidatorSet,
+  epochForSize, followEpochs, keyID, leafHash, multikeyPublicKey, nodeHash, parseCheckpoint, parseNote, parsePolicy, parseSetChange,
+  parseTrailer, parseVerifierKey, setChangeStep, sha256, validatorSet, validatorSetHash, validatorsInPolicy, verifiedKeys, verifyBundle,
+  verifyCheckpointNote, verifyConsistency, verifyDataIntegrityProof, verifyEpochCheckpoint, verifyInclusion,
 } from "../../Sources/API/Web/js/verifier.mjs";
 
 const vectors = (name) => JSON.parse(readFileSync(fileURLToPath(new URL(`../Vectors/${name}.json`, import.meta.url)), "utf8"));
@@ -364,6 +368,278 @@ test("every tampered live bundle is caught, naming the failed check", { skip: !l
     assert.equal(report.failure && report.failure.id, check, `${name}: ${JSON.stringify(report.failure)}`);
   }
   assert.ok(cases.length >= 15, `${cases.length} tamperings tried`);
+});
+
+// MARK: - Validator-set epochs (consensus.md §2.12, Specs/ledger-format.md §2.1, §4, §10)
+//
+// Tests/Web/fixtures/epochs (made as its README says, with the real binary): a consortium of four
+// validators and an observer that added the observer (leaf 75) and then removed the founder
+// "notary" (leaf 77). bundle.json proves a record logged after both changes, bundle-early.json one
+// logged before them, both under the checkpoint of size 153; policy.txt is the genesis policy;
+// old-set-checkpoint.txt is that checkpoint signed by notary, court and bureau — a quorum of the
+// genesis set, which no longer decides at that size. swift-verdicts.json is what `cinnabar verify`
+// said of each variant below (with CINNABAR_BIN set, it is asked again).
+
+const epochFile = (name) => readFileSync(fileURLToPath(new URL(`fixtures/epochs/${name}`, import.meta.url)), "utf8");
+const epochBundle = JSON.parse(epochFile("bundle.json"));
+const earlyBundle = JSON.parse(epochFile("bundle-early.json"));
+const genesisPolicy = epochFile("policy.txt");
+const oldSetCheckpoint = epochFile("old-set-checkpoint.txt");
+const ORIGIN = epochBundle.origin;
+
+async function genesisSet() {
+  return validatorsInPolicy(await parsePolicy(genesisPolicy), ORIGIN);
+}
+
+/** The bundle variants: name, bundle, the check that must fail (null: none) and a phrase of its detail. */
+function epochVariants() {
+  const variant = (base, mutate) => { const b = structuredClone(base); mutate(b); return b; };
+  const flipByte = (s, at) => { const bytes = b64(s); bytes[at] ^= 0xff; return base64Encode(bytes); };
+  const withoutApproval = (leaf) => {
+    const change = parseSetChange(b64(leaf));
+    change.approvals.pop();
+    return base64Encode(encodeSetChange(change));
+  };
+  const changeNote = epochBundle.validator_set_changes[0].checkpoint;
+  return [
+    ["a record after both changes", epochBundle, null, ""],
+    ["a record before the changes", earlyBundle, null, ""],
+    ["the first change leaf with a byte flipped (the new set)", variant(epochBundle, (b) => { b.validator_set_changes[0].leaf = flipByte(b.validator_set_changes[0].leaf, 40); }),
+      "validator_set_change", "validator-set change at leaf 75: leaf 75 is not in the checkpoint of size 77"],
+    ["the second change leaf with a byte flipped (an approval)", variant(epochBundle, (b) => { b.validator_set_changes[1].leaf = flipByte(b.validator_set_changes[1].leaf, b64(b.validator_set_changes[1].leaf).length - 9); }),
+      "validator_set_change", "validator-set change at leaf 77: leaf 77 is not in the checkpoint of size 79"],
+    ["the first change re-encoded with one approval fewer (2 of 4)", variant(epochBundle, (b) => { b.validator_set_changes[0].leaf = withoutApproval(b.validator_set_changes[0].leaf); }),
+      "validator_set_change", "leaf 75 is not in the checkpoint of size 77"],
+    ["the changes left out", variant(epochBundle, (b) => { delete b.validator_set_changes; }), "checkpoint_signatures", "quorum_not_met"],
+    ["the changes left out, under a checkpoint a quorum of the genesis set signed", variant(epochBundle, (b) => { delete b.validator_set_changes; b.checkpoint = oldSetCheckpoint; }),
+      "trailer_validators", "block 51 names another validator set than the one in force at size 101 (genesis set: bureau, court, lab, notary): a validator-set change is missing"],
+    ["the changes left out of a bundle of a record before them, under that checkpoint", variant(earlyBundle, (b) => { delete b.validator_set_changes; b.checkpoint = oldSetCheckpoint; }), null, ""],
+    ["the second change left out", variant(epochBundle, (b) => { b.validator_set_changes.pop(); }),
+      "checkpoint_signatures", "at size 153 the validators in force are the set since the change at leaf 75: bureau, court, lab, notary, observer-1"],
+    ["the changes in the wrong order", variant(epochBundle, (b) => { b.validator_set_changes.reverse(); }),
+      "validator_set_change", "invalid_set_change: validator-set change at leaf 77: one validator at a time: this adds 1, removes 1 and re-keys 0"],
+    ["the checkpoint signed by a quorum of the old set", variant(epochBundle, (b) => { b.checkpoint = oldSetCheckpoint; }),
+      "checkpoint_signatures", "at size 153 the validators in force are the set since the change at leaf 77: bureau, court, lab, observer-1; signed by notary, no longer a validator at that size"],
+    // The old set's checkpoint of the second change's block (size 79) is valid for size 79, which
+    // that set decided; as the bundle's checkpoint it proves nothing about a record logged later.
+    ["a change's checkpoint (the old set's) as the bundle's", variant(epochBundle, (b) => { b.checkpoint = b.validator_set_changes[1].checkpoint; }),
+      "inclusion", "leaf 99: index_out_of_range"],
+    ["the second change proved under the first change's checkpoint", variant(epochBundle, (b) => { b.validator_set_changes[1].checkpoint = changeNote; }),
+      "validator_set_change", "unproved_set_change: validator-set change at leaf 77: the checkpoint of size 77 is not of the block of leaf 77 (size 79)"],
+    ["the first change's checkpoint with notary's signature removed", variant(epochBundle, (b) => {
+      b.validator_set_changes[0].checkpoint = changeNote.split("\n").filter((l) => !l.includes("/notary ")).join("\n");
+    }), "validator_set_change", "untrusted_checkpoint: validator-set change at leaf 75: size 77 is signed by 2 of the 4 validators in force (genesis set: bureau, court, lab, notary): bureau, court; 3 needed"],
+    ["a change leaf index moved", variant(epochBundle, (b) => { b.validator_set_changes[0].leaf_index = 74; }),
+      "validator_set_change", "the checkpoint of size 77 is not of the block of leaf 74 (size 76)"],
+  ];
+}
+
+/** The JS check a line of `cinnabar verify` stands for. */
+function swiftCheckID(line) {
+  if (line === null) return null;
+  const table = [
+    [/^format/, "format"], [/^validator-set change at leaf|pins no validators group/, "validator_set_change"],
+    [/^checkpoint signatures/, "checkpoint_signatures"], [/^checkpoint origin/, "checkpoint_origin"],
+    [/names another validator set/, "trailer_validators"], [/: inclusion proof:/, "inclusion"], [/: block trailer:|: in block /, "trailer"],
+    [/not a well-formed record/, "record"], [/writer signature/, "writer_signature"],
+  ];
+  const hit = table.find(([re]) => re.test(line));
+  return hit ? hit[1] : `unknown: ${line}`;
+}
+
+/** `cinnabar verify --bundle --policy` on `bundle` with the genesis policy: {ok, failure: its first FAIL line or null}. */
+function swiftVerify(bin, bundle) {
+  const dir = mkdtempSync(join(tmpdir(), "cinnabar-epochs-"));
+  try {
+    writeFileSync(join(dir, "bundle.json"), JSON.stringify(bundle));
+    writeFileSync(join(dir, "policy.txt"), genesisPolicy);
+    const run = spawnSync(bin, ["verify", "--bundle", join(dir, "bundle.json"), "--policy", join(dir, "policy.txt")], { encoding: "utf8" });
+    const failure = run.stdout.split("\n").find((l) => l.startsWith("FAIL "));
+    return { ok: run.status === 0, failure: failure ? failure.slice(5) : null };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a change leaf decodes as Swift encodes it, and the approvals sign the spec's bytes", async () => {
+  const [first, second] = epochBundle.validator_set_changes.map((c) => b64(c.leaf));
+  const add = parseSetChange(first), remove = parseSetChange(second);
+  assert.deepEqual(add.newSet.map((v) => v.name), ["court", "observer-1", "lab", "notary", "bureau"], "the new set in key order");
+  assert.deepEqual(add.approvals.map((a) => a.validator), [0, 1, 2], "court, lab and notary: indices in the genesis set");
+  assert.deepEqual(remove.newSet.map((v) => v.name), ["court", "observer-1", "lab", "bureau"]);
+  assert.equal(remove.approvals.length, 4);
+  assert.deepEqual(encodeSetChange(add), first, "one encoding per change");
+  assert.deepEqual(encodeSetChange(remove), second);
+  const genesis = await genesisSet();
+  assert.deepEqual(genesis.map((v) => v.name), ["court", "lab", "notary", "bureau"], "the policy's group, in key order");
+  const message = await approvalMessage(ORIGIN, 0, genesis, add.newSet);
+  assert.deepEqual(message.subarray(0, 24), utf8("\u0000ledger-validator-set/v1"));
+  assert.equal(message.length, 24 + 2 + utf8(ORIGIN).length + 8 + 32 + 32);
+  assert.deepEqual(message.subarray(26 + utf8(ORIGIN).length, 34 + utf8(ORIGIN).length), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0), "epoch 0");
+  const step = await checkSetChange(add, { origin: ORIGIN, epoch: 0, current: genesis });
+  assert.deepEqual([step.kind, step.validator.name, step.text, step.approvers], ["added", "observer-1", "adds observer-1", 3]);
+  const step2 = await checkSetChange(remove, { origin: ORIGIN, epoch: 1, current: add.newSet });
+  assert.deepEqual([step2.kind, step2.text, step2.approvers], ["removed", "removes notary", 4]);
+});
+
+test("the validator-set hash is the one block trailers name, whatever the order given", async () => {
+  const genesis = await genesisSet();
+  const early = parseTrailer(b64(earlyBundle.entries[0].trailer)), late = parseTrailer(b64(epochBundle.entries[0].trailer));
+  assert.deepEqual(await validatorSetHash(genesis), early.validatorSetHash);
+  assert.deepEqual(await validatorSetHash([...genesis].reverse()), early.validatorSetHash);
+  assert.deepEqual(early.nextValidatorSetHash, early.validatorSetHash, "no change in that block");
+  const last = parseSetChange(b64(epochBundle.validator_set_changes[1].leaf)).newSet;
+  assert.deepEqual(await validatorSetHash(last), late.validatorSetHash);
+  assert.notDeepEqual(await validatorSetHash(genesis), late.validatorSetHash);
+});
+
+test("a change without a quorum of valid approvals, or replayed at another epoch, is refused", async () => {
+  const genesis = await genesisSet();
+  const change = parseSetChange(b64(epochBundle.validator_set_changes[0].leaf));
+  const check = (c, epoch = 0) => checkSetChange(c, { origin: ORIGIN, epoch, current: genesis });
+  const fewer = parseSetChange(encodeSetChange({ ...change, approvals: change.approvals.slice(0, 2) }));
+  await assert.rejects(check(fewer), (e) => e.code === "unapproved_set_change" && e.message === "approved by 2 of the 4 current validators; 3 needed");
+  const flipped = { ...change, approvals: change.approvals.map((a, i) => (i === 1 ? { ...a, signature: flipBit(a.signature, 77) } : a)) };
+  await assert.rejects(check(flipped), (e) => e.code === "unapproved_set_change" && e.message === "the approval at index 1 is not a current validator's signature over this change");
+  const stranger = { ...change, approvals: [...change.approvals, { validator: 9, signature: change.approvals[0].signature }] };
+  await assert.rejects(check(stranger), (e) => e.message === "the approval at index 9 is not a current validator's signature over this change");
+  await assert.rejects(check(change, 1), (e) => e.code === "unapproved_set_change", "approvals name the epoch: not valid at the next one");
+  await assert.rejects(checkSetChange(change, { origin: "other.example/log", epoch: 0, current: genesis }), (e) => e.code === "unapproved_set_change", "nor for another log");
+});
+
+test("a change must be one step: one validator added, removed or re-keyed", async () => {
+  const genesis = await genesisSet();
+  const [court, lab, notary, bureau] = genesis;
+  assert.throws(() => setChangeStep(genesis, genesis), (e) => e.code === "invalid_set_change" && e.message === "the new set is the current set");
+  const swapped = validatorSet([court, lab, bureau, { name: "notary-2", publicKey: notary.publicKey }]);
+  assert.throws(() => setChangeStep(genesis, swapped), (e) => e.message === "one validator at a time: this adds 1, removes 1 and re-keys 0");
+  const rekeyed = validatorSet([court, lab, bureau, { name: "notary", publicKey: flipBit(notary.publicKey, 3) }]);
+  const step = setChangeStep(genesis, rekeyed);
+  assert.deepEqual([step.kind, step.text], ["rekeyed", "gives notary a new key"]);
+  assert.equal(setChangeStep(genesis, validatorSet([court, lab, notary])).text, "removes bureau");
+  const badName = validatorSet([...genesis, { name: "new one", publicKey: flipBit(notary.publicKey, 9) }]);
+  await assert.rejects(checkSetChange({ newSet: badName, approvals: [] }, { origin: ORIGIN, epoch: 0, current: genesis }),
+    (e) => e.code === "invalid_set_change" && e.message === `validator "new one" gives no valid key name under ${ORIGIN}`);
+});
+
+test("malformed change leaves are refused, with the Swift reason", () => {
+  const leaf = b64(epochBundle.validator_set_changes[0].leaf);
+  const change = parseSetChange(leaf);
+  const edit = (f) => { const out = Uint8Array.from(leaf); f(out); return out; };
+  const setBytes = encodeValidatorSet(change.newSet);
+  const [a, b] = [change.newSet[0], change.newSet[1]];
+  const unsorted = concat(Uint8Array.of(0x02, 1), Uint8Array.of(0, 0, 0, 2), Uint8Array.of(0, utf8(b.name).length), utf8(b.name), b.publicKey,
+    Uint8Array.of(0, utf8(a.name).length), utf8(a.name), a.publicKey, Uint8Array.of(0, 0));
+  const cases = [
+    [edit((x) => { x[0] = 0x03; }), "not a validator-set change leaf"],
+    [edit((x) => { x[1] = 2; }), "unknown version"],
+    [concat(leaf, Uint8Array.of(0)), "bytes after the approvals"],
+    [leaf.subarray(0, leaf.length - 1), "truncated approval"],
+    [leaf.subarray(0, 2 + setBytes.length + 1), "truncated before the approvals"],
+    [leaf.subarray(0, 4), "new set: invalid validator set: the encoding ends before the count"],
+    [leaf.subarray(0, 20), "new set: invalid validator set: the encoding ends inside a validator"],
+    [concat(Uint8Array.of(0x02, 1, 0, 0, 0, 0), Uint8Array.of(0, 0)), "new set: invalid validator set: 0 validators; 1 to 256 allowed"],
+    [unsorted, "new set: invalid validator set: validators are not in key order"],
+    [concat(Uint8Array.of(0x02, 1), encodeValidatorSet([a]), Uint8Array.of(0, 2, 0, 1), new Uint8Array(64), Uint8Array.of(0, 1), new Uint8Array(64)),
+      "approvals are not in strictly increasing validator order"],
+    [concat(Uint8Array.of(0x02, 1), encodeValidatorSet([a]), Uint8Array.of(1, 1)), "257 approvals; at most 256"],
+    [new Uint8Array(65536), "the leaf is over 65535 bytes"],
+  ];
+  for (const [bytes, why] of cases) assert.throws(() => parseSetChange(bytes), (e) => e.code === "malformed_set_change" && e.message === why, why);
+  const twice = concat(Uint8Array.of(0x02, 1, 0, 0, 0, 2), Uint8Array.of(0, 1), utf8("x"), a.publicKey, Uint8Array.of(0, 1), utf8("x"), b.publicKey, Uint8Array.of(0, 0));
+  assert.throws(() => parseSetChange(twice), (e) => e.message === "new set: invalid validator set: two validators share a name");
+});
+
+test("followEpochs opens one epoch per change, from size i + 3, and says which step failed", async () => {
+  const genesis = await genesisSet();
+  const epochs = await followEpochs(genesis, ORIGIN, epochBundle.validator_set_changes);
+  assert.deepEqual(epochs.map((e) => [e.number, e.fromSize, e.changeIndex, e.set.map((v) => v.name).sort().join(",")]), [
+    [0, 0n, null, "bureau,court,lab,notary"], [1, 78n, 75n, "bureau,court,lab,notary,observer-1"], [2, 80n, 77n, "bureau,court,lab,observer-1"],
+  ]);
+  // Sizes up to i + 2 (the change's own block) belong to the set before it.
+  assert.equal(epochForSize(epochs, 77n).number, 0);
+  assert.equal(epochForSize(epochs, 78n).number, 1);
+  assert.equal(epochForSize(epochs, 79n).number, 1);
+  assert.equal(epochForSize(epochs, 80n).number, 2);
+  assert.equal(describeEpoch(epochs[2]), "set since the change at leaf 77: bureau, court, lab, observer-1");
+  // The old set's checkpoint of a later size: a quorum of the genesis set, not of the set in force.
+  await assert.rejects(verifyEpochCheckpoint(oldSetCheckpoint, epochs, ORIGIN), (e) => {
+    assert.equal(e.code, "untrusted_checkpoint");
+    assert.equal(e.message, "size 153 is signed by 2 of the 4 validators in force (set since the change at leaf 77: bureau, court, lab, observer-1):"
+      + " bureau, court; 3 needed; also signed by notary, no longer a validator at that size");
+    assert.deepEqual(e.former, ["notary"]);
+    return true;
+  });
+  assert.equal((await verifyEpochCheckpoint(epochBundle.checkpoint, epochs, ORIGIN)).signers.length, 3);
+  // Under the genesis set alone, the same note passes: that is what following the changes prevents.
+  assert.equal((await verifyEpochCheckpoint(oldSetCheckpoint, epochs.slice(0, 1), ORIGIN)).signers.length, 3);
+  await assert.rejects(followEpochs(genesis, "other.example/log", epochBundle.validator_set_changes),
+    (e) => e.code === "untrusted_checkpoint" && e.message === `validator-set change at leaf 75: the checkpoint is of ${ORIGIN}, not other.example/log` && e.epochs.length === 1);
+  // The second change alone: its checkpoint holds a quorum of the genesis set too, but from the
+  // genesis set it adds one validator and removes another.
+  await assert.rejects(followEpochs(genesis, ORIGIN, epochBundle.validator_set_changes.slice(1)),
+    (e) => e.code === "invalid_set_change" && e.leafIndex === 77 && e.message === "validator-set change at leaf 77: one validator at a time: this adds 1, removes 1 and re-keys 0");
+  await assert.rejects(followEpochs(genesis.slice(0, 3), ORIGIN, epochBundle.validator_set_changes), (e) => e.leafIndex === 75, "another genesis set");
+});
+
+test("bundles across validator-set changes: the JavaScript verifier agrees with cinnabar verify", async () => {
+  const recorded = JSON.parse(epochFile("swift-verdicts.json"));
+  const bin = process.env.CINNABAR_BIN, record = bin && process.env.CINNABAR_RECORD_VERDICTS;
+  const fresh = {};
+  for (const [name, bundle, check, phrase] of epochVariants()) {
+    const report = await verifyBundle(bundle, { policyText: genesisPolicy });
+    assert.equal(report.failure ? report.failure.id : null, check, `${name}: ${JSON.stringify(report.failure)}`);
+    assert.equal(report.ok, check === null, name);
+    if (check) assert.ok(report.failure.detail.includes(phrase), `${name}: ${report.failure.detail}`);
+    const swift = bin ? swiftVerify(bin, bundle) : recorded[name];
+    assert.ok(swift, `${name}: no verdict of cinnabar verify recorded`);
+    assert.equal(swift.ok, report.ok, `${name}: cinnabar verify says ${JSON.stringify(swift)}`);
+    assert.equal(swiftCheckID(swift.failure), check, `${name}: cinnabar verify failed at ${swift.failure}`);
+    if (bin && !record) assert.deepEqual(swift, recorded[name], `${name}: the recorded verdict is still cinnabar verify's`);
+    fresh[name] = swift;
+  }
+  if (record) writeFileSync(fileURLToPath(new URL("fixtures/epochs/swift-verdicts.json", import.meta.url)), `${JSON.stringify(fresh, null, 2)}\n`);
+  // The report: one line per change followed, then the checkpoint under the set in force.
+  const report = await verifyBundle(epochBundle, { policyText: genesisPolicy });
+  const lines = report.checks.filter((c) => c.id === "validator_set_change");
+  assert.deepEqual(lines.map((c) => c.detail), [
+    "validator-set change at leaf 75 adds observer-1, approved by 3 of the 4 validators before it and proved under their checkpoint of size 77;"
+      + " from size 78 the validators are bureau, court, lab, notary, observer-1",
+    "validator-set change at leaf 77 removes notary, approved by 4 of the 5 validators before it and proved under their checkpoint of size 79;"
+      + " from size 80 the validators are bureau, court, lab, observer-1",
+  ]);
+  assert.deepEqual(lines.map((c) => c.args), [{ index: 75, name: "observer-1", change: "added", from: 78 }, { index: 77, name: "notary", change: "removed", from: 80 }]);
+  assert.deepEqual(report.checks.map((c) => c.id).slice(0, 5), ["format", "validator_set_change", "validator_set_change", "checkpoint_signatures", "checkpoint_origin"]);
+  assert.deepEqual([report.signatures.signedMembers, report.signatures.members, report.signatures.required], [3, 4, 3]);
+  assert.deepEqual(report.epochs.map((e) => e.fromSize), [0n, 78n, 80n]);
+  const old = await verifyBundle({ ...epochBundle, checkpoint: oldSetCheckpoint }, { policyText: genesisPolicy });
+  assert.equal(old.failure.args.former, "notary");
+  // The bundle's own policy is the genesis policy: the default gives the same verdict.
+  assert.equal(epochBundle.policy, genesisPolicy);
+  assert.equal((await verifyBundle(epochBundle)).ok, true);
+});
+
+test("without Ed25519 the changes are followed by their proofs alone, and marked unchecked", async () => {
+  const genesis = await genesisSet();
+  const unsigned = structuredClone(epochBundle.validator_set_changes);
+  unsigned[0].checkpoint = unsigned[0].checkpoint.split("\n").filter((l) => !l.startsWith("\u2014")).join("\n") + "\u2014 nobody AAAAAAA=\n";
+  const epochs = await followEpochs(genesis, ORIGIN, unsigned, { verifySignatures: false });
+  assert.deepEqual(epochs.map((e) => e.fromSize), [0n, 78n, 80n]);
+  assert.equal(epochs[1].step.approvers, null, "approvals not counted");
+  await assert.rejects(followEpochs(genesis, ORIGIN, unsigned), (e) => e.code === "untrusted_checkpoint" && /signed by 0 of the 4/.test(e.message));
+  const flipped = structuredClone(epochBundle.validator_set_changes);
+  flipped[1].leaf = base64Encode(flipBit(b64(flipped[1].leaf), 300));
+  await assert.rejects(followEpochs(genesis, ORIGIN, flipped, { verifySignatures: false }), (e) => e.code === "unproved_set_change" && e.leafIndex === 77);
+});
+
+test("a policy that pins no validators group cannot follow changes", async () => {
+  const policy = genesisPolicy.replace("group validators 3", "group founders 3").replace("quorum validators", "quorum founders");
+  const report = await verifyBundle(epochBundle, { policyText: policy });
+  assert.equal(report.failure.id, "validator_set_change");
+  assert.match(report.failure.detail, /the policy pins no validators group to follow the validator-set changes from: the policy has no validators group/);
+  // Without changes, such a policy is checked as before (and this bundle's checkpoint does not satisfy it).
+  const before = await verifyBundle({ ...earlyBundle, validator_set_changes: [] }, { policyText: policy });
+  assert.equal(before.failure.id, "checkpoint_signatures");
 });
 
 // MARK: - Message files: every text the page shows is in them

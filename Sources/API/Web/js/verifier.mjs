@@ -2,8 +2,10 @@
 // what `cinnabar verify` checks: RFC 9162 inclusion and consistency proofs
 // (Sources/MerkleLog/Proofs.swift), C2SP signed notes, verifier keys, checkpoints and tlog-policy
 // (Sources/SignedNote/), the block trailer (Sources/Ledger/BlockTrailer.swift, Specs/ledger-format.md
-// §3), eddsa-jcs-2022 record signatures (Sources/Records/Integrity/DataIntegrity.swift) and the
-// offline proof bundle (Sources/Node/ProofBundle.swift). WebCrypto only (SHA-256, Ed25519); the
+// §3), validator sets, their change leaves and the epochs a light client follows from the pinned
+// genesis set (Sources/Ledger/ValidatorSet.swift, ValidatorSetChange.swift, ValidatorEpochs.swift),
+// eddsa-jcs-2022 record signatures (Sources/Records/Integrity/DataIntegrity.swift) and the offline
+// proof bundle (Sources/Node/ProofBundle.swift). WebCrypto only (SHA-256, Ed25519); the
 // same file runs under Node.js for the tests (Tests/Web/verifier.test.mjs).
 import {
   base58btcDecode, base64Decode, base64Encode, bytesEqual, concat, hexDecode, readUintBE, utf8, utf8Decode,
@@ -462,6 +464,371 @@ export function parseTrailer(leaf) {
   return trailer;
 }
 
+// MARK: - Validator sets, their changes and epochs (Specs/ledger-format.md §2.1, §4; consensus.md §2.12),
+// as Sources/Ledger/ValidatorSet.swift, ValidatorSetChange.swift and ValidatorEpochs.swift
+
+/** A leaf's data, tag included, is at most this long (Specs/ledger-format.md §2). */
+const LEAF_MAX_BYTES = 65535;
+/** The most validators a set may have after a change, and the most approvals a change leaf carries. */
+const SET_CHANGE_MAX_VALIDATORS = 256;
+const VALIDATOR_SET_DOMAIN = utf8("\u0000cinnabar/validator-set/v1");
+const APPROVAL_DOMAIN = utf8("\u0000ledger-validator-set/v1");
+/** The policy group that lists the validators (ProofBundle.validatorsGroup). */
+export const VALIDATORS_GROUP = "validators";
+
+/** Names compare as Swift Strings do: by canonical equivalence. */
+const nameKey = (name) => name.normalize("NFC");
+/** UTF-8 exactly as written: a leading U+FEFF stays part of the name, as in Swift. */
+const nameDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function compareBytes(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+const u16BE = (n) => Uint8Array.of((n >>> 8) & 255, n & 255);
+const u32BE = (n) => Uint8Array.of((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+function u64BE(n) {
+  let v = big(n, "u64");
+  const out = new Uint8Array(8);
+  for (let i = 7; i >= 0; i--) { out[i] = Number(v & 255n); v >>= 8n; }
+  return out;
+}
+function str16(s) {
+  const bytes = utf8(s);
+  if (bytes.length > 0xffff) throw new VerifyError("invalid_validator_set", `a name of ${bytes.length} bytes does not fit its u16 length`);
+  return concat(u16BE(bytes.length), bytes);
+}
+
+/** Q = ⌊2n/3⌋ + 1: more than two thirds (consensus.md §2.1). */
+export function quorumOf(n) {
+  return Math.floor((2 * n) / 3) + 1;
+}
+
+/**
+ * A validator set as ValidatorSet.init: [{name, publicKey}], at least one, names and keys unique,
+ * returned sorted by the raw 32-byte key (the set order). Throws invalid_validator_set.
+ */
+export function validatorSet(members) {
+  const fail = (why) => { throw new VerifyError("invalid_validator_set", why); };
+  if (!Array.isArray(members) || members.length === 0) fail("the set is empty");
+  for (const v of members) {
+    if (!v || typeof v.name !== "string" || !(v.publicKey instanceof Uint8Array) || v.publicKey.length !== 32) fail("a validator is a name and a 32-byte Ed25519 key");
+  }
+  if (new Set(members.map((v) => nameKey(v.name))).size !== members.length) fail("two validators share a name");
+  if (new Set(members.map((v) => base64Encode(v.publicKey))).size !== members.length) fail("two validators share a key");
+  return members.map((v) => ({ name: v.name, publicKey: v.publicKey })).sort((a, b) => compareBytes(a.publicKey, b.publicKey));
+}
+
+/** The canonical encoding of a set, shared by its hash and the change leaf: u32 count ‖ count × (str16 name ‖ 32-byte key), in key order. */
+export function encodeValidatorSet(set) {
+  const sorted = [...set].sort((a, b) => compareBytes(a.publicKey, b.publicKey));
+  return concat(u32BE(sorted.length), ...sorted.flatMap((v) => [str16(v.name), v.publicKey]));
+}
+
+/** SHA-256("\0cinnabar/validator-set/v1" ‖ encoding): what every block trailer names (Specs/ledger-format.md §4). */
+export function validatorSetHash(set) {
+  return sha256(concat(VALIDATOR_SET_DOMAIN, encodeValidatorSet(set)));
+}
+
+/**
+ * The bytes each approver of a change signs (Specs/ledger-format.md §2.1):
+ * "\0ledger-validator-set/v1" ‖ str16 origin ‖ u64 epoch ‖ hash(current set) ‖ hash(new set),
+ * `epoch` numbering the current set (0 for the genesis set).
+ */
+export async function approvalMessage(origin, epoch, currentSet, newSet) {
+  return concat(APPROVAL_DOMAIN, str16(origin), u64BE(epoch), await validatorSetHash(currentSet), await validatorSetHash(newSet));
+}
+
+/**
+ * Decodes a validator-set change leaf (tag 0x02) as ValidatorSetChange(leafData:):
+ * {newSet: [{name, publicKey}], approvals: [{validator, signature}]}. Throws malformed_set_change
+ * on another tag or version, more than 64 KiB, a set empty, over 256, out of key order or with a
+ * repeated name or key, approvals over 256 or not in strictly increasing index order, truncation
+ * and trailing bytes. Says nothing about whether the change is approved: see checkSetChange.
+ */
+export function parseSetChange(leaf) {
+  const fail = (why) => { throw new VerifyError("malformed_set_change", why); };
+  if (!(leaf instanceof Uint8Array)) fail("the leaf is not bytes");
+  if (leaf.length > LEAF_MAX_BYTES) fail(`the leaf is over ${LEAF_MAX_BYTES} bytes`);
+  let at = 0;
+  const take = (n) => {
+    if (at + n > leaf.length) return null;
+    const out = leaf.subarray(at, at + n);
+    at += n;
+    return out;
+  };
+  const uint = (n) => { const b = take(n); return b === null ? null : Number(readUintBE(b)); };
+  if (uint(1) !== 0x02) fail("not a validator-set change leaf");
+  if (uint(1) !== 1) fail("unknown version");
+  // The new set, as ValidatorSet(reading:maxCount:).
+  const setFail = (why) => fail(`new set: invalid validator set: ${why}`);
+  const count = uint(4);
+  if (count === null) setFail("the encoding ends before the count");
+  if (count < 1 || count > SET_CHANGE_MAX_VALIDATORS) setFail(`${count} validators; 1 to ${SET_CHANGE_MAX_VALIDATORS} allowed`);
+  const members = [];
+  for (let k = 0; k < count; k++) {
+    const length = uint(2);
+    const nameBytes = length === null ? null : take(length);
+    let name = null;
+    try { name = nameBytes === null ? null : nameDecoder.decode(nameBytes); } catch { name = null; }
+    const key = name === null ? null : take(32);
+    if (key === null) setFail("the encoding ends inside a validator");
+    members.push({ name, publicKey: Uint8Array.from(key) });
+  }
+  let newSet = null, why = null;
+  try { newSet = validatorSet(members); } catch (e) { why = e.message; }
+  if (why !== null) setFail(why);
+  if (newSet.some((v, i) => !bytesEqual(v.publicKey, members[i].publicKey))) setFail("validators are not in key order");
+  const approvalCount = uint(2);
+  if (approvalCount === null) fail("truncated before the approvals");
+  if (approvalCount > SET_CHANGE_MAX_VALIDATORS) fail(`${approvalCount} approvals; at most ${SET_CHANGE_MAX_VALIDATORS}`);
+  const approvals = [];
+  for (let k = 0; k < approvalCount; k++) {
+    const index = uint(2);
+    const signature = index === null ? null : take(64);
+    if (signature === null) fail("truncated approval");
+    if (approvals.length > 0 && !(approvals[approvals.length - 1].validator < index)) fail("approvals are not in strictly increasing validator order");
+    approvals.push({ validator: index, signature: Uint8Array.from(signature) });
+  }
+  if (at !== leaf.length) fail("bytes after the approvals");
+  return { newSet, approvals };
+}
+
+/**
+ * The leaf data of a change, tag included (ValidatorSetChange.leafData): approvals put in index
+ * order, of two for the same validator the first given kept.
+ */
+export function encodeSetChange({ newSet, approvals }) {
+  const seen = new Set();
+  const kept = approvals.filter((a) => !seen.has(a.validator) && seen.add(a.validator)).sort((a, b) => a.validator - b.validator);
+  return concat(Uint8Array.of(0x02, 1), encodeValidatorSet(newSet), u16BE(kept.length),
+    ...kept.flatMap((a) => [u16BE(a.validator), a.signature]));
+}
+
+/**
+ * The one step from `current` to `next` (ValidatorSetChange.step): {kind: "added" | "removed" |
+ * "rekeyed", validator, text}, or invalid_set_change unless exactly one validator is added,
+ * removed or given a new key.
+ */
+export function setChangeStep(current, next) {
+  const old = new Map(current.map((v) => [nameKey(v.name), v]));
+  const now = new Map(next.map((v) => [nameKey(v.name), v]));
+  const added = next.filter((v) => !old.has(nameKey(v.name)));
+  const removed = current.filter((v) => !now.has(nameKey(v.name)));
+  const rekeyed = next.filter((v) => old.has(nameKey(v.name)) && !bytesEqual(old.get(nameKey(v.name)).publicKey, v.publicKey));
+  const shape = `${added.length},${removed.length},${rekeyed.length}`;
+  if (shape === "1,0,0") return { kind: "added", validator: added[0], text: `adds ${added[0].name}` };
+  if (shape === "0,1,0") return { kind: "removed", validator: removed[0], text: `removes ${removed[0].name}` };
+  if (shape === "0,0,1") {
+    return { kind: "rekeyed", validator: rekeyed[0], previousKey: old.get(nameKey(rekeyed[0].name)).publicKey, text: `gives ${rekeyed[0].name} a new key` };
+  }
+  if (shape === "0,0,0") throw new VerifyError("invalid_set_change", "the new set is the current set");
+  throw new VerifyError("invalid_set_change", `one validator at a time: this adds ${added.length}, removes ${removed.length} and re-keys ${rekeyed.length}`);
+}
+
+/**
+ * Everything a change must satisfy against `current`, the set of epoch `epoch` of log `origin`
+ * (ValidatorSetChange.check), in its order: one step (invalid_set_change); at most 256 validators,
+ * a valid key name `<origin>/<name>` for each, a leaf within 65,535 bytes (invalid_set_change);
+ * every approval a current validator's valid Ed25519 signature over approvalMessage, from at least
+ * ⌊2n/3⌋ + 1 distinct current validators (unapproved_set_change). With `verifySignatures` false
+ * (no Ed25519 on this device) the approvals are not checked. Returns the step, with `approvers`.
+ */
+export async function checkSetChange(change, { origin, epoch, current, verifySignatures = true }) {
+  const step = setChangeStep(current, change.newSet);
+  if (change.newSet.length > SET_CHANGE_MAX_VALIDATORS) throw new VerifyError("invalid_set_change", `${change.newSet.length} validators; at most ${SET_CHANGE_MAX_VALIDATORS}`);
+  for (const v of change.newSet) {
+    if (!isValidKeyName(`${origin}/${v.name}`)) throw new VerifyError("invalid_set_change", `validator "${v.name}" gives no valid key name under ${origin}`);
+  }
+  const bytes = encodeSetChange(change).length;
+  if (bytes > LEAF_MAX_BYTES) throw new VerifyError("invalid_set_change", `the leaf is ${bytes} bytes; the limit is ${LEAF_MAX_BYTES}`);
+  if (!verifySignatures) return { ...step, approvers: null };
+  const message = await approvalMessage(origin, epoch, current, change.newSet);
+  const approvers = new Set();
+  for (const a of change.approvals) {
+    if (a.validator < current.length && await ed25519Verify(current[a.validator].publicKey, a.signature, message)) approvers.add(a.validator);
+  }
+  const bad = change.approvals.find((a) => !approvers.has(a.validator));
+  if (bad) throw new VerifyError("unapproved_set_change", `the approval at index ${bad.validator} is not a current validator's signature over this change`);
+  const quorum = quorumOf(current.length);
+  if (approvers.size < quorum) throw new VerifyError("unapproved_set_change", `approved by ${approvers.size} of the ${current.length} current validators; ${quorum} needed`);
+  return { ...step, approvers: approvers.size };
+}
+
+/** The C2SP verifier keys (type 0x01, named `<origin>/<name>`) of a set's validators, in set order. */
+export async function validatorKeys(set, origin) {
+  return Promise.all(set.map(async (v) => {
+    const name = `${origin}/${v.name}`;
+    if (!isValidKeyName(name)) throw new VerifyError("invalid_validator_set", `no key names under ${origin}: invalid key name ${JSON.stringify(name)}`);
+    return { name, type: KEY_TYPE.ed25519, publicKey: v.publicKey, keyID: await keyID(name, KEY_TYPE.ed25519, v.publicKey), validator: v.name };
+  }));
+}
+
+async function makeEpoch(number, fromSize, set, changeIndex, origin, extra = {}) {
+  return { number, fromSize, set, hash: await validatorSetHash(set), keys: await validatorKeys(set, origin), changeIndex, ...extra };
+}
+
+/** "genesis set: NAMES" or "set since the change at leaf I: NAMES", names in alphabetical order (ValidatorEpochs.Epoch.description). */
+export function describeEpoch(epoch) {
+  const names = epoch.set.map((v) => v.name).sort().join(", ");
+  return epoch.changeIndex === null ? `genesis set: ${names}` : `set since the change at leaf ${epoch.changeIndex}: ${names}`;
+}
+
+/** The epoch in force for checkpoints of `size`: the last one starting at or before it. */
+export function epochForSize(epochs, size) {
+  const n = big(size, "size");
+  return epochs.filter((e) => e.fromSize <= n).pop();
+}
+
+/**
+ * The validators of other epochs, not in the set in force at `size`, whose signature on the parsed
+ * `note` verifies (a re-keyed validator's old key counts as such): who signed out of turn.
+ */
+export async function formerValidators(note, epochs, size) {
+  const inForce = epochForSize(epochs, size).set;
+  const same = (a, b) => a.name === b.name && bytesEqual(a.publicKey, b.publicKey);
+  const former = [];
+  for (const epoch of epochs) {
+    for (const [i, v] of epoch.set.entries()) {
+      if (inForce.some((w) => same(v, w)) || former.some((w) => same(v, w))) continue;
+      let signed = false;
+      try { signed = (await verifiedKeys(note, [epoch.keys[i]])).length === 1; } catch { signed = false; }
+      if (signed) former.push(v);
+    }
+  }
+  return former;
+}
+
+/** "signed by NAMES, no longer a validator(s) at that size", or null if `former` is empty. */
+export function signedOutOfTurn(former) {
+  if (former.length === 0) return null;
+  return `signed by ${former.map((v) => v.name).sort().join(", ")}, no longer ${former.length === 1 ? "a validator" : "validators"} at that size`;
+}
+
+/**
+ * Verifies a checkpoint note against the epochs (ValidatorEpochs.verify(checkpointNote:)): its
+ * origin is `origin`, and at least ⌊2n/3⌋ + 1 distinct validators of the set in force at its size
+ * signed it (lines from other keys are ignored; a line from a key of that set that does not verify
+ * rejects the note). Throws untrusted_checkpoint, naming who signed and which signers are
+ * validators no longer in force (`former` on the error). Returns {checkpoint, note, epoch, signers}.
+ */
+export async function verifyEpochCheckpoint(noteText, epochs, origin, { verifySignatures = true } = {}) {
+  let note, checkpoint;
+  try {
+    note = parseNote(noteText);
+    checkpoint = parseCheckpoint(note.text);
+  } catch (e) {
+    throw new VerifyError("untrusted_checkpoint", `${e.code}: ${e.message}`);
+  }
+  if (checkpoint.origin !== origin) throw new VerifyError("untrusted_checkpoint", `the checkpoint is of ${checkpoint.origin}, not ${origin}`);
+  const epoch = epochForSize(epochs, checkpoint.size);
+  if (!verifySignatures) return { checkpoint, note, epoch, signers: null };
+  let signers;
+  try { signers = await verifiedKeys(note, epoch.keys); } catch (e) { throw new VerifyError("untrusted_checkpoint", `${e.code}: ${e.message}`); }
+  const quorum = quorumOf(epoch.set.length);
+  if (signers.length < quorum) {
+    const names = signers.map((k) => k.validator).sort();
+    const former = await formerValidators(note, epochs, checkpoint.size);
+    const outOfTurn = signedOutOfTurn(former);
+    throw Object.assign(new VerifyError("untrusted_checkpoint",
+      `size ${checkpoint.size} is signed by ${signers.length} of the ${epoch.set.length} validators in force (${describeEpoch(epoch)}):`
+      + ` ${names.length === 0 ? "none" : names.join(", ")}; ${quorum} needed${outOfTurn ? `; also ${outOfTurn}` : ""}`), { former: former.map((v) => v.name) });
+  }
+  return { checkpoint, note, epoch, signers };
+}
+
+/** One change (ValidatorEpochs.apply), in Swift's order; returns the epoch it opens. */
+async function followChange(epochs, origin, change, options) {
+  if (!change || typeof change !== "object") throw new VerifyError("malformed_bundle", "a validator-set change is not an object");
+  const index = big(change.leaf_index, "leaf_index");
+  const leaf = base64Decode(change.leaf);
+  if (!leaf) throw new VerifyError("malformed_base64", "the leaf is not standard base64");
+  const proof = decodeHashes(change.inclusion_proof, "inclusion_proof");
+  const last = epochs[epochs.length - 1];
+  // The checkpoint of the change's block, signed by a quorum of the set in force at its size.
+  const { checkpoint } = await verifyEpochCheckpoint(change.checkpoint, epochs, origin, options);
+  // The first tree holding the change must be in the last epoch: changes come in order.
+  if (index + 1n < last.fromSize) throw new VerifyError("unproved_set_change", `the change at leaf ${index} comes before the epoch that starts at size ${last.fromSize}`);
+  if (!(checkpoint.size > index && checkpoint.size <= index + 2n)) {
+    throw new VerifyError("unproved_set_change", `the checkpoint of size ${checkpoint.size} is not of the block of leaf ${index} (size ${index + 2n})`);
+  }
+  try {
+    await verifyInclusion(await leafHash(leaf), index, checkpoint.size, proof, checkpoint.root);
+  } catch (e) {
+    throw new VerifyError("unproved_set_change", `leaf ${index} is not in the checkpoint of size ${checkpoint.size}: ${e.code}: ${e.message}`);
+  }
+  const decoded = parseSetChange(leaf);
+  const step = await checkSetChange(decoded, { origin, epoch: last.number, current: last.set, verifySignatures: options.verifySignatures });
+  return makeEpoch(last.number + 1, index + 3n, decoded.newSet, index, origin, { step, checkpointSize: checkpoint.size, previous: last });
+}
+
+/**
+ * Follows validator-set changes from the pinned genesis set of log `origin` (consensus.md §2.12,
+ * Specs/ledger-format.md §4), as ValidatorEpochs: `changes` are the bundle's
+ * `validator_set_changes` entries ({leaf_index, leaf, inclusion_proof, checkpoint}) in log order.
+ * For each, in order: its checkpoint is signed by a quorum of the set in force (the set before the
+ * change); the change lies in the last epoch and the checkpoint is of its block (size i + 1 … i + 2);
+ * the leaf is in that checkpoint (RFC 9162); the leaf decodes; the change is one step, approved by
+ * a quorum of the set before it for that epoch's number. Then sizes from i + 3 belong to the new set.
+ *
+ * Returns the epochs, [{number, fromSize, set, hash, keys, changeIndex, step, checkpointSize}],
+ * the first the genesis epoch from size 0. Throws a VerifyError whose message starts with
+ * "validator-set change at leaf I:" (with `leafIndex` and the `epochs` followed before it), or
+ * invalid_validator_set for a genesis set without key names under `origin`. With
+ * `verifySignatures` false, signatures are not checked (ed25519Available() said no).
+ */
+export async function followEpochs(genesisSet, origin, changes = [], { verifySignatures = true } = {}) {
+  const genesis = validatorSet(genesisSet);
+  const epochs = [await makeEpoch(0, 0n, genesis, null, origin)];
+  if (!Array.isArray(changes)) throw new VerifyError("malformed_bundle", "validator_set_changes is not a list");
+  for (const change of changes) {
+    try {
+      epochs.push(await followChange(epochs, origin, change, { verifySignatures }));
+    } catch (e) {
+      const leafIndex = change && change.leaf_index;
+      throw Object.assign(new VerifyError(e.code || "error", `validator-set change at leaf ${leafIndex}: ${e.message}`), { leafIndex, epochs: [...epochs] });
+    }
+  }
+  return epochs;
+}
+
+/**
+ * The validator set a policy pins (ProofBundle.validators(in:origin:)): the members of its
+ * `validators` group, each a type-0x01 key named `<origin>/<member>`. Throws invalid_validator_set.
+ */
+export function validatorsInPolicy(policy, origin) {
+  const group = policy.groups.get(VALIDATORS_GROUP);
+  if (!group) throw new VerifyError("invalid_validator_set", `the policy has no ${VALIDATORS_GROUP} group`);
+  return validatorSet(group.members.map((name) => {
+    const w = policy.witnesses.find((x) => x.name === name);
+    if (!w || w.key.type !== KEY_TYPE.ed25519 || w.key.name !== `${origin}/${name}`) {
+      throw new VerifyError("invalid_validator_set", `policy member ${name} is not a validator key named ${origin}/${name}`);
+    }
+    return { name, publicKey: w.key.publicKey };
+  }));
+}
+
+/**
+ * `policy` with the set of `epoch` as its validators (ProofBundle.policy(_:withValidators:)): their
+ * witnesses and the `validators` group (at the set's quorum) replaced; every other witness, group,
+ * log and the quorum kept. Throws malformed_policy if the result breaks a tlog-policy rule.
+ */
+export function policyWithValidators(policy, epoch) {
+  const group = policy.groups.get(VALIDATORS_GROUP);
+  if (!group) throw new VerifyError("invalid_validator_set", `the policy has no ${VALIDATORS_GROUP} group`);
+  const others = policy.witnesses.filter((w) => !group.members.includes(w.name));
+  const taken = new Set(["none", ...others.map((w) => w.name), ...policy.groups.keys()]);
+  const keys = new Set([...policy.logs.map((l) => base64Encode(l.key.publicKey)), ...others.map((w) => base64Encode(w.key.publicKey))]);
+  const validators = epoch.set.map((v, i) => {
+    if (taken.has(v.name)) throw new VerifyError("malformed_policy", `validator ${v.name} is named like another witness or group of the policy`);
+    if (keys.has(base64Encode(v.publicKey))) throw new VerifyError("malformed_policy", `the key of validator ${v.name} is listed twice in the policy`);
+    return { name: v.name, key: epoch.keys[i] };
+  });
+  const groups = new Map([...policy.groups].map(([name, g]) => [name,
+    name === VALIDATORS_GROUP ? { name, required: quorumOf(epoch.set.length), members: epoch.set.map((v) => v.name) } : g]));
+  return { logs: policy.logs, witnesses: [...validators, ...others], groups, quorum: policy.quorum };
+}
+
 // MARK: - Records: RFC 8785 canonical JSON and eddsa-jcs-2022 (vc-di-eddsa v1.0 §3.3)
 
 /**
@@ -537,18 +904,24 @@ export async function verifyRecordSignatures(record, writers) {
 export const BUNDLE_FORMAT = "cinnabar-bundle/v1";
 
 /**
- * Verifies a proof bundle on this device, as ProofBundle.verify: (1) the checkpoint is signed by
- * a quorum of the validators in the policy; (2) each entry's leaf is in the tree of the
- * checkpoint (RFC 9162 inclusion), so is its block trailer, the entry lies inside that block, and
- * the trailer gives its time; the leaf is a well-formed record signed by its writer.
+ * Verifies a proof bundle on this device, as ProofBundle.verify: (1) the validator sets: the
+ * policy's `validators` group is the genesis set, and each of the bundle's `validator_set_changes`
+ * is followed in order (followEpochs; one check per change); (2) the checkpoint is signed by a
+ * quorum of the validators in force at its size (the policy, with its `validators` group replaced by
+ * that set once a change is in force; its other witnesses and groups still apply); (3) each entry's
+ * leaf is in the tree of the checkpoint (RFC 9162 inclusion), so is its block trailer, the entry lies
+ * inside that block, the trailer gives its time and names the validator set in force for that block
+ * (so a bundle that leaves out a change is refused); the leaf is a well-formed record signed by its
+ * writer. A bundle without `validator_set_changes` is one made while the genesis set is in force.
  *
  * `policyText` is the trust policy; by default the bundle's own (the node that served the page
  * also published it). Returns a report: every check made, in order, with a stable `id`, `ok`
  * (true, false, or null when this device cannot make it: no Ed25519), a technical `detail`, and
- * `args` for the message; plus what was proved about each entry. Stops at the first failure.
+ * `args` for the message; plus what was proved about each entry, and the `epochs` followed.
+ * Stops at the first failure.
  */
 export async function verifyBundle(bundle, { policyText } = {}) {
-  const report = { checks: [], entries: [], signatures: null, checkpoint: null, signaturesChecked: false };
+  const report = { checks: [], entries: [], signatures: null, checkpoint: null, signaturesChecked: false, epochs: null };
   const add = (id, ok, detail = "", args = {}) => { report.checks.push({ id, ok, detail, args }); return ok; };
   const finish = () => {
     report.failure = report.checks.find((c) => c.ok === false) || null;
@@ -557,24 +930,97 @@ export async function verifyBundle(bundle, { policyText } = {}) {
   };
   if (!add("format", bundle && bundle.format === BUNDLE_FORMAT, `format is ${bundle && bundle.format}, expected ${BUNDLE_FORMAT}`)) return finish();
   const canSign = await ed25519Available();
+  let policy;
+  try {
+    policy = await parsePolicy(policyText ?? bundle.policy);
+  } catch (e) {
+    add("checkpoint_signatures", false, `${e.code || "error"}: ${e.message}`);
+    return finish();
+  }
 
-  // 1. The checkpoint and its validator signatures.
+  // 1. The validator sets: the policy's (genesis) set, then each change in order (consensus.md §2.12).
+  let epochs = null, genesisError = null;
+  try {
+    epochs = await followEpochs(validatorsInPolicy(policy, bundle.origin), bundle.origin, []);
+  } catch (e) {
+    genesisError = e;
+  }
+  const changes = bundle.validator_set_changes ?? [];
+  /** The leaf index as the message shows it. */
+  const leafLabel = (i) => (typeof i === "number" ? i : String(i ?? "?"));
+  if (!Array.isArray(changes) || changes.length > 0) {
+    if (!Array.isArray(changes)) {
+      add("validator_set_change", false, "malformed_bundle: validator_set_changes is not a list", { index: "?" });
+      return finish();
+    }
+    if (!epochs) {
+      add("validator_set_change", false, `invalid_validator_set: the policy pins no ${VALIDATORS_GROUP} group to follow the validator-set changes from: ${genesisError.message}`,
+        { index: leafLabel(changes[0] && changes[0].leaf_index) });
+      return finish();
+    }
+    let followed, failure = null;
+    try {
+      followed = await followEpochs(epochs[0].set, bundle.origin, changes, { verifySignatures: canSign });
+    } catch (e) {
+      followed = e.epochs || epochs;
+      failure = e;
+    }
+    for (const epoch of followed.slice(1)) {
+      const i = epoch.changeIndex, names = epoch.set.map((v) => v.name).sort().join(", ");
+      const args = { index: Number(i), name: epoch.step.validator.name, change: epoch.step.kind, from: Number(i + 3n) };
+      if (canSign) {
+        add("validator_set_change", true, `validator-set change at leaf ${i} ${epoch.step.text}, approved by ${epoch.step.approvers} of the ${epoch.previous.set.length} validators`
+          + ` before it and proved under their checkpoint of size ${epoch.checkpointSize}; from size ${i + 3n} the validators are ${names}`, args);
+      } else {
+        add("validator_set_change", null, `validator-set change at leaf ${i} ${epoch.step.text}, from size ${i + 3n} the validators would be ${names};`
+          + " its approvals and checkpoint could not be checked: this browser cannot verify Ed25519 signatures", args);
+      }
+    }
+    if (failure) {
+      add("validator_set_change", false, `${failure.code || "error"}: ${failure.message}`, { index: leafLabel(failure.leafIndex) });
+      return finish();
+    }
+    epochs = followed;
+  }
+  report.epochs = epochs;
+
+  // 2. The checkpoint: signed by a quorum of the validators in force at its size (and the policy's
+  // other witnesses, if it names any).
   let checkpoint;
   try {
-    const policy = await parsePolicy(policyText ?? bundle.policy);
     if (canSign) {
-      const result = await verifyCheckpointNote(bundle.checkpoint, policy);
+      const note = parseNote(bundle.checkpoint);
+      const size = parseCheckpoint(note.text).size;
+      // After a change, the policy with the set in force at that size as its validators.
+      const changed = epochs && epochForSize(epochs, size).changeIndex !== null ? epochForSize(epochs, size) : null;
+      let result;
+      try {
+        result = await verifyCheckpointNote(bundle.checkpoint, changed ? policyWithValidators(policy, changed) : policy);
+      } catch (e) {
+        // Name the set in force, and the signers that no longer belong to it (ProofBundle.verify).
+        if (epochs && epochs.length > 1) {
+          const former = await formerValidators(note, epochs, size);
+          const outOfTurn = signedOutOfTurn(former);
+          e.message += `; at size ${size} the validators in force are the ${describeEpoch(epochForSize(epochs, size))}${outOfTurn ? `; ${outOfTurn}` : ""}`;
+          if (former.length > 0) e.former = former.map((v) => v.name);
+        }
+        throw e;
+      }
       checkpoint = result.checkpoint;
       report.signatures = result;
       report.signaturesChecked = true;
-      add("checkpoint_signatures", true, `checkpoint of size ${checkpoint.size} is signed by ${result.signedMembers} of ${result.members} validators (${result.required} needed)`,
+      add("checkpoint_signatures", true, `checkpoint of size ${checkpoint.size} is signed by ${result.signedMembers} of ${result.members} validators (${result.required} needed)`
+        + (changed ? `, the validators in force at that size (${describeEpoch(changed)})` : ""),
         { signed: result.signedMembers, total: result.members, required: result.required });
     } else {
       checkpoint = parseCheckpoint(parseNote(bundle.checkpoint).text);
       add("checkpoint_signatures", null, "this browser cannot verify Ed25519 signatures", { total: policy.witnesses.length });
     }
   } catch (e) {
-    add("checkpoint_signatures", false, `${e.code || "error"}: ${e.message}`, { ...(e.result ? { signed: e.result.signedMembers, total: e.result.members, required: e.result.required } : {}) });
+    add("checkpoint_signatures", false, `${e.code || "error"}: ${e.message}`, {
+      ...(e.result ? { signed: e.result.signedMembers, total: e.result.members, required: e.result.required } : {}),
+      ...(e.former ? { former: e.former.join(", ") } : {}),
+    });
     return finish();
   }
   report.checkpoint = checkpoint;
@@ -614,6 +1060,14 @@ export async function verifyBundle(bundle, { policyText } = {}) {
     const inBlock = trailer.size === trailerIndex + 1n && trailer.previousSize <= index && index < trailerIndex && trailer.origin === checkpoint.origin;
     if (!add("trailer", inBlock, `leaf ${index} in block ${trailer.height} (leaves ${trailer.previousSize}…${trailerIndex}), logged at ${trailer.timeMillis} ms`,
       { ...args, height: trailer.height.toString(), time: Number(trailer.timeMillis) })) return finish();
+    // The block names the validator set in force for it: a change left out of the bundle shows here.
+    // Reported only when it fails, as ProofBundle.verify does (a bundle of the genesis epoch lists the checks it always did).
+    const inForce = epochs && epochForSize(epochs, trailer.size);
+    if (inForce && !bytesEqual(trailer.validatorSetHash, inForce.hash)) {
+      add("trailer_validators", false, `block ${trailer.height} names another validator set than the one in force at size ${trailer.size}`
+        + ` (${describeEpoch(inForce)}): a validator-set change is missing from the bundle`, { ...args, height: trailer.height.toString() });
+      return finish();
+    }
     const body = leaf[0] === 0x01 ? utf8Decode(leaf.subarray(1)) : null;
     let record = null;
     try { record = body === null ? null : JSON.parse(body); } catch { record = null; }
