@@ -130,6 +130,9 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     /// What readers see of the set in force: the epoch, the set deciding the next height, and
     /// whether this node is one of it.
     private let inForce: Mutex<(epoch: UInt64, validators: ValidatorSet, validating: Bool)>
+    /// Leaf hashes this node already holds (pending or recently logged), readable from the links'
+    /// threads: a shared entry seen before is not admitted (its signature checked) again.
+    private let known = KnownLeaves(capacity: 1 << 20)
     /// This node's index on its links: the validator's index in the set, or ≥ n for an observer.
     private let linkIndex: Int
     private let applier: BlockApplier
@@ -243,7 +246,8 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
             event = .change(leaf, nil)
         case let .entries(leaves)?:
             event = .shared(from: peer, leaves.compactMap { leaf in
-                guard (try? LeafError.check(submitted: leaf)) != nil, let context = applier.admitShared(leaf) else { return nil }
+                guard (try? LeafError.check(submitted: leaf)) != nil, !known.contains(RFC6962.leafHash(leaf)),
+                      let context = applier.admitShared(leaf) else { return nil }
                 return Entry(leaf: leaf, context: context)
             })
         }
@@ -383,6 +387,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         let hash = RFC6962.leafHash(entry.leaf)
         waiters[hash, default: []].append(Waiter(continuation: continuation))
         guard mempool[hash] == nil else { return nil }
+        known.insert(hash)
         mempool[hash] = entry
         mempoolOrder.append(hash)
         return entry.leaf
@@ -422,7 +427,8 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         var added = false
         for entry in entries where mempool.count < configuration.maxQueuedEntries {
             let hash = RFC6962.leafHash(entry.leaf)
-            guard mempool[hash] == nil else { continue }
+            guard mempool[hash] == nil, !known.contains(hash) else { continue }
+            known.insert(hash)
             mempool[hash] = entry
             mempoolOrder.append(hash)
             added = true
@@ -673,6 +679,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         var receipts: [(index: UInt64, waiters: [Waiter])] = []
         for (k, entry) in block.entries.enumerated() {
             let hash = RFC6962.leafHash(entry)
+            known.insert(hash)
             mempool[hash] = nil
             sharedAt[hash] = nil
             if let list = waiters.removeValue(forKey: hash) { receipts.append((prepared.commit.record.firstIndex + UInt64(k), list)) }
@@ -787,4 +794,27 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     }
 
     private func monotonicMillis() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
+}
+
+/// A bounded set of leaf hashes shared between threads: two generations, the older dropped when
+/// the newer fills, so it remembers at least the last `capacity / 2` insertions.
+final class KnownLeaves: Sendable {
+    private let state = Mutex<(current: Set<Hash>, previous: Set<Hash>)>(([], []))
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ hash: Hash) -> Bool {
+        state.withLock { $0.current.contains(hash) || $0.previous.contains(hash) }
+    }
+
+    func insert(_ hash: Hash) {
+        state.withLock { s in
+            if s.current.count >= capacity / 2 {
+                s.previous = s.current
+                s.current = []
+            }
+            s.current.insert(hash)
+        }
+    }
 }
