@@ -3,8 +3,8 @@ SHELL := /bin/bash
 # What the node needs to build and run.
 DEBS := librocksdb-dev libsodium-dev libssl-dev libqrencode-dev pkg-config
 # What the tests add: chromium, chromium-driver and the CJK, Tibetan and Yi fonts for the
-# verification page's browser tests, wrk for the HTTP benchmarks.
-TEST_DEBS := chromium chromium-driver fonts-wqy-microhei fonts-tibetan-machine fonts-sil-nuosusil wrk
+# verification page's browser tests, wrk for the HTTP benchmarks, iproute2 (ip netns) for the partition tests.
+TEST_DEBS := chromium chromium-driver fonts-wqy-microhei fonts-tibetan-machine fonts-sil-nuosusil wrk iproute2
 DATA ?= data/dev
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
