@@ -27,7 +27,8 @@ struct LinkEnvironment: Sendable {
 /// sending fails goes back in front, so each is written whole at most once, in order.
 final class OutboundLink: @unchecked Sendable {
     let peer: PeerEndpoint
-    private let remoteStaticKey: [UInt8]
+    private var remoteStaticKeyValue: [UInt8]  // guarded by `condition`
+    private var remoteStaticKey: [UInt8] { locked { remoteStaticKeyValue } }
     private let environment: LinkEnvironment
     /// How often an idle sender checks that the other side has not closed the link.
     private static let idleProbeInterval: TimeInterval = 0.25
@@ -42,7 +43,7 @@ final class OutboundLink: @unchecked Sendable {
 
     init(peer: PeerEndpoint, remoteStaticKey: [UInt8], environment: LinkEnvironment) {
         self.peer = peer
-        self.remoteStaticKey = remoteStaticKey
+        self.remoteStaticKeyValue = remoteStaticKey
         self.environment = environment
         queue = BoundedMessageQueue(maxBytes: environment.configuration.maxQueuedBytesPerPeer)
     }
@@ -67,6 +68,9 @@ final class OutboundLink: @unchecked Sendable {
         }
         if dropped > 0 { environment.counters.add(\.messagesDroppedQueueFull, dropped) }
     }
+
+    /// The peer's validator key changed (a governance re-key): later handshakes expect `key`.
+    func rekey(_ key: [UInt8]) { locked { remoteStaticKeyValue = key } }
 
     /// Closes the current connection, if any; the link redials after the longest backoff.
     func drop(reason: String) {

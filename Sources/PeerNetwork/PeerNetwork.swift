@@ -120,7 +120,7 @@ public final class PeerNetwork: @unchecked Sendable {
     private let configurationError: PeerNetworkError?
     private let environment: LinkEnvironment?
     /// Each peer's index by the X25519 static key it must prove.
-    private let peerIndexByStaticKey: [[UInt8]: Int]
+    private let peerIndexByStaticKey: Mutex<[[UInt8]: Int]>
     private let outbound: [Int: OutboundLink]
     private let counters = Counters()
     private let threads = DispatchGroup()
@@ -158,14 +158,14 @@ public final class PeerNetwork: @unchecked Sendable {
         case .failure(let error):
             configurationError = error
             environment = nil
-            peerIndexByStaticKey = [:]
+            peerIndexByStaticKey = Mutex([:])
             outbound = [:]
         case .success(let (localStatic, remoteKeys)):
             configurationError = nil
             let environment = LinkEnvironment(prologue: LinkHandshake.prologue(chainID: configuration.chainID), localStatic: localStatic,
                                               configuration: configuration, log: log, counters: counters)
             self.environment = environment
-            peerIndexByStaticKey = Dictionary(uniqueKeysWithValues: remoteKeys.map { ($0.value, $0.key) })
+            peerIndexByStaticKey = Mutex(Dictionary(uniqueKeysWithValues: remoteKeys.map { ($0.value, $0.key) }))
             outbound = Dictionary(uniqueKeysWithValues: peers.filter { $0.index != me.index }.map {
                 ($0.index, OutboundLink(peer: $0, remoteStaticKey: remoteKeys[$0.index]!, environment: environment))
             })
@@ -255,6 +255,29 @@ public final class PeerNetwork: @unchecked Sendable {
         outbound[peer]?.queuedBytes ?? 0
     }
 
+    /// Peer `peer`'s validator key is now `publicKey` (Ed25519; a governance re-key): links must
+    /// prove the new key from now on; its current links are closed. False if the key is unusable
+    /// or already another peer's.
+    @discardableResult
+    public func rekey(_ peer: Int, publicKey: [UInt8]) -> Bool {
+        guard let link = outbound[peer], let key = X25519KeyPair.publicKey(ed25519PublicKey: publicKey) else { return false }
+        // nil: already this peer's key; false: another peer's; true: changed.
+        let outcome = peerIndexByStaticKey.withLock { map -> Bool? in
+            if let other = map[key] { return other == peer ? nil : false }
+            for (k, i) in map where i == peer { map[k] = nil }
+            map[key] = peer
+            return true
+        }
+        switch outcome {
+        case nil: return true
+        case false?: return false
+        case true?:
+            link.rekey(key)
+            drop(peer, reason: "its validator key changed")
+            return true
+        }
+    }
+
     /// Closes `peer`'s links in both directions (it served bad data, say). Queued messages stay;
     /// this node redials after `reconnectBackoffMax`, and the peer may dial back at any time.
     public func drop(_ peer: Int, reason: String) {
@@ -327,7 +350,7 @@ public final class PeerNetwork: @unchecked Sendable {
         do throws(LinkFailure) {
             let (index, cipher) = try LinkHandshake.accept(socket, prologue: environment.prologue, localStatic: environment.localStatic,
                                                            deadline: .now + configuration.handshakeTimeout,
-                                                           admit: { peerIndexByStaticKey[$0] })
+                                                           admit: { key in peerIndexByStaticKey.withLock { $0[key] } })
             peer = index
             // A confirmed link replaces the peer's older inbound links (a restarted peer's).
             let older = state.withLock { state -> [TCPSocket] in

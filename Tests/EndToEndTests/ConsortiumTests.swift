@@ -99,6 +99,38 @@ final class ConsortiumTests: XCTestCase {
         XCTAssertTrue(verified.stdout.contains("removes notary"), verified.stdout)
     }
 
+    /// A validator's key is rotated by governance: once the change is in force its old key no
+    /// longer links or votes; restarted with the new key it rejoins, votes and takes writes, and
+    /// every checkpoint verifies against the set with the new key.
+    func testAValidatorIsReKeyedAndRejoinsWithItsNewKey() throws {
+        let c = try Consortium(count: 4)
+        defer { c.stopAll() }
+        try c.startAll()
+        var acked = try c.write(6, to: 0)
+        let genesis = try c.nodes[0].loadGenesis()
+        let fresh = try NoteSigningKey.generate(name: "\(genesis.origin)/lab")
+        try c.changeValidators(["--rotate", "lab=\(fresh.verifierKey.vkey)"], approvers: [0, 1, 2], epoch: 1)
+        acked += try c.write(6, to: 0)  // three of four still decide while lab holds its old key
+
+        c.kill(1)
+        try FileManager.default.removeItem(atPath: c.nodes[1].keyPath)
+        try KeyFile.create(fresh, at: c.nodes[1].keyPath)
+        try c.start(1)
+        acked += try c.write(6, to: 1)
+
+        let final = try ValidatorSet(try genesis.validators.map { member in
+            member.name == "lab" ? Validator(name: "lab", publicKey: fresh.verifierKey.publicKey)
+                : Validator(name: member.name, publicKey: try NoteVerifierKey(parsing: member.key).publicKey)
+        })
+        try c.checkOneLedger(acked: acked, validators: final)
+        // lab signs again, with its new key: the tip's checkpoint on lab's own node carries it.
+        let note = try Note(parsing: try c.log(1).checkpoint)
+        let keys = try final.verifierKeys(origin: genesis.origin)
+        let labKey = try XCTUnwrap(keys.first { $0.name.hasSuffix("/lab") })
+        let signed = try note.signatures.contains { $0.isFrom(labKey) } || c.waitForSignature(of: labKey, on: 1)
+        XCTAssertTrue(signed, "lab does not sign with its new key")
+    }
+
     func testAValidatorWithoutSignerStateRefusesToStart() throws {
         let c = try Consortium(count: 4)
         defer { c.stopAll() }
@@ -238,6 +270,15 @@ final class Consortium: @unchecked Sendable {
         }
         guard failures.isEmpty else { throw ConsortiumFailure("writes to node \(i) failed: \(failures.first!)\n\(logTail(i))") }
         return acks
+    }
+
+    /// Waits (writing a record now and then) until node `i`'s latest checkpoint carries a signature by `key`.
+    func waitForSignature(of key: NoteVerifierKey, on i: Int) throws -> Bool {
+        for _ in 0..<20 {
+            if try Note(parsing: try log(i).checkpoint).signatures.contains(where: { $0.isFrom(key) }) { return true }
+            _ = try write(1, to: i)
+        }
+        return false
     }
 
     /// Proposes a change through node 1, has validators `approvers` (node indices) approve it with

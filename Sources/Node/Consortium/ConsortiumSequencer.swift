@@ -226,10 +226,16 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         }
         let snapshot = (chain.epoch, chain.validators, key != nil)
         inForce.withLock { $0 = snapshot }
+        setChanged(chain.validators)
     }
 
-    /// Connects the sequencer to its peers; call before `start`.
-    public func attach(_ links: PeerLinks) { self.links = links }
+    /// Connects the sequencer to its peers; call before `start`. `setChanged` hears every set
+    /// this node adopts (at start and at each epoch boundary): the links follow re-keyed validators.
+    public func attach(_ links: PeerLinks, setChanged: @escaping @Sendable (ValidatorSet) -> Void = { _ in }) {
+        self.links = links
+        self.setChanged = setChanged
+    }
+    private var setChanged: @Sendable (ValidatorSet) -> Void = { _ in }
 
     /// A message from peer `peer` (any thread).
     /// A message from peer `peer`, on that link's thread: decoded, and shared entries admitted,

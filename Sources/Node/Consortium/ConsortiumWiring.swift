@@ -1,5 +1,6 @@
 // A consortium validator's parts, from its directory: the sequencer over the store and the
 // consensus files, and the authenticated links to the other validators named in node.json.
+import CinnabarCrypto
 import ConsensusStorage
 import Dispatch
 import Foundation
@@ -26,6 +27,13 @@ extension NodeDirectory {
             return (o.name, vkey, o.address)
         }
         let key = try loadKey()
+        // Keys as the log has them now: a governance re-key replaces a genesis key (link indices
+        // stay those of the genesis order, observers after).
+        var inForce: [String: Ed25519PublicKey] = [:]
+        for v in validators { inForce[v.name] = v.publicKey }
+        for change in try RecordIndex.setChanges(store: store) {
+            for v in try ValidatorSetChange(leafData: change.leafData).newSet.validators { inForce[v.name] = v.publicKey }
+        }
         let me: Validator?
         let index: Int
         if config.observer == true {
@@ -41,8 +49,8 @@ extension NodeDirectory {
             guard let i = validators.firstIndex(where: { $0.name == config.validator }) else {
                 throw LedgerError.malformedGenesis("this node's validator \(config.validator) is not in the genesis")
             }
-            guard key.verifierKey.publicKey == validators[i].publicKey else {
-                throw LedgerError.malformedGenesis("validator.key does not match validator \(config.validator) in the genesis")
+            guard key.verifierKey.publicKey == inForce[validators[i].name] else {
+                throw LedgerError.malformedGenesis("validator.key does not match validator \(config.validator)'s key in the genesis or its latest re-key")
             }
             guard FileManager.default.fileExists(atPath: consensusPath) else {
                 throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
@@ -59,7 +67,7 @@ extension NodeDirectory {
                   let (h, p) = NodeDirectory.hostPort(peer.address) else {
                 throw StorageError(code: "malformed_file", "\(configPath): peer \(peer.validator) at \(peer.address) is not another validator's HOST:PORT")
             }
-            endpoints.append(PeerEndpoint(index: i, publicKey: validators[i].publicKey.bytes, host: h, port: p))
+            endpoints.append(PeerEndpoint(index: i, publicKey: (inForce[peer.validator] ?? validators[i].publicKey).bytes, host: h, port: p))
         }
         guard endpoints.count == validators.count - (me == nil ? 0 : 1) else {
             throw StorageError(code: "malformed_file", "\(configPath) must give the address of every other validator")
@@ -84,7 +92,16 @@ extension NodeDirectory {
         let network = PeerNetwork(me: PeerIdentity(index: index, seed: key.seed), listenHost: host, listenPort: port, peers: endpoints,
                                   configuration: PeerNetwork.Configuration(chainID: genesis.origin), log: linkLog,
                                   deliver: { [weak sequencer] peer, bytes in sequencer?.deliver(from: peer, bytes) })
-        sequencer.attach(network)
+        // Validators re-keyed by governance: their links must prove the new key from now on.
+        let linkIndexByName = Dictionary(uniqueKeysWithValues: validators.enumerated().map { ($0.element.name, $0.offset) }
+            + observers.enumerated().map { ($0.element.name, validators.count + $0.offset) })
+        let myIndex = index
+        sequencer.attach(network) { [weak network] set in
+            for v in set.validators {
+                guard let i = linkIndexByName[v.name], i != myIndex else { continue }
+                network?.rekey(i, publicKey: v.publicKey.bytes)
+            }
+        }
         return (sequencer, network)
     }
 
