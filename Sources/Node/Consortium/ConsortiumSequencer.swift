@@ -299,7 +299,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     }
 
     public func submit(_ entry: Entry) async throws -> Receipt {
-        guard key != nil else {
+        guard validatorSetInForce.validating else {
             throw SubmitError.refused(code: "observer", reason: "this node is an observer: it mirrors the ledger and takes no writes; submit to a validator")
         }
         do { try LeafError.check(submitted: entry.leaf) } catch { throw SubmitError.rejected(error) }
@@ -796,7 +796,13 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         let events = inbox
         inbox = []
         condition.unlock()
-        for case let .submit(_, continuation) in events { continuation.resume(throwing: error) }
+        for event in events {
+            switch event {
+            case let .submit(_, continuation): continuation.resume(throwing: error)
+            case let .change(_, continuation?): continuation.resume(throwing: error)
+            default: break
+            }
+        }
     }
 
     private func monotonicMillis() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
