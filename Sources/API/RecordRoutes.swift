@@ -50,12 +50,6 @@ struct ReceiptBody: Encodable {
     }
 }
 
-/// One parsed checkpoint note and its text.
-final class LatestNote: Sendable {
-    let entry = Mutex<(text: String, note: Note)?>(nil)
-}
-
-
 /// Registers the record routes.
 public struct RecordRoutes: Sendable {
     let node: LedgerNode
@@ -63,8 +57,6 @@ public struct RecordRoutes: Sendable {
     /// Citizen answers, reused while the tree size and the date are unchanged (an answer depends
     /// on nothing else). Two generations, bounded.
     let answers = AnswerCache(capacity: 8192)
-    /// The latest checkpoint note, parsed once per block rather than once per receipt.
-    let lastNote = LatestNote()
 
     /// `codeKey` lets the node answer code lookups; without it `/v1/verify` answers 503.
     public init(node: LedgerNode, codeKey: CodeKey?) {
@@ -127,13 +119,6 @@ public struct RecordRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
     }
 
-    /// `text` parsed, from the one-entry cache when it is the latest checkpoint.
-    func parsedNote(_ text: String) throws -> Note {
-        if let hit = lastNote.entry.withLock({ $0?.text == text ? $0?.note : nil }) { return hit }
-        let note = try Note(parsing: text)
-        lastNote.entry.withLock { $0 = (text, note) }
-        return note
-    }
 
     /// The receipt of a new entry, from what the sequencer returned: no store reads but the proof.
     func receiptBody(recordID: String, leaf: [UInt8], receipt: Receipt) throws -> ReceiptBody {
@@ -156,10 +141,8 @@ public struct RecordRoutes: Sendable {
     private func receiptBody(recordID: String, index: UInt64, duplicate: Bool, leaf: [UInt8], size: UInt64,
                              signedCheckpoint: String, blockHeight: UInt64, blockTimeMillis: UInt64) throws -> ReceiptBody {
         let proof = try node.store.hashReader.inclusionProof(index: index, size: size).map(\.base64)
-        // The stored checkpoint is a well-formed signed note (parsed once per checkpoint, cached):
-        // its text is the tlog-proof's note, with no second formatting.
-        _ = try parsedNote(signedCheckpoint)
-        guard proof.count <= TlogProof.maxHashes else { throw Problem(.internalServerError, code: "proof_too_long", title: "Proof too long", detail: "\(proof.count) hashes") }
+        // The stored checkpoint is the signed note the node published: it is the tlog-proof's note
+        // as it stands, with no parse and no second formatting per receipt.
         return ReceiptBody(
             record_id: recordID, leaf_index: index, duplicate: duplicate, leaf: Base64.encode(leaf),
             leaf_hash: RFC6962.leafHash(leaf).base64, inclusion_proof: proof, tree_size: size,

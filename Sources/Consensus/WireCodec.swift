@@ -129,9 +129,14 @@ public enum WireCodec {
 
     /// Decodes a commit certificate; nil if malformed or with trailing bytes.
     public static func decodeCertificate(_ bytes: [UInt8]) -> CommitCertificate? {
+        strict(bytes) { certificate(&$0) }
+    }
+
+    /// What `read` makes of `bytes`, kept only if it read every byte (no trailing data).
+    static func strict<T>(_ bytes: [UInt8], _ read: (inout BinaryReader) -> T?) -> T? {
         var r = BinaryReader(bytes)
-        guard let c = certificate(&r), r.isAtEnd else { return nil }
-        return c
+        guard let value = read(&r), r.isAtEnd else { return nil }
+        return value
     }
 
     // MARK: Messages
@@ -166,25 +171,23 @@ public enum WireCodec {
 
     /// Decodes a message; nil for anything malformed, truncated or with trailing bytes.
     public static func decodeMessage(_ bytes: [UInt8]) -> ConsensusMessage? {
-        var r = BinaryReader(bytes)
-        let m: ConsensusMessage?
-        switch r.u8() {
-        case 1: m = signedProposal(&r).map { .proposal($0) }
-        case 2: m = signedVote(&r).map { .vote($0) }
-        case 3:
-            guard let h = r.u64(), let v = r.u16(), let text = r.string(),
-                  let note = try? Note(parsing: "x\n\n" + text + "\n"), note.signatures.count == 1 else { return nil }
-            m = .checkpointSignature(CheckpointSignature(height: h, validator: Int(v), line: note.signatures[0]))
-        case 4:
-            guard let c = certificate(&r), let value = r.blob(), value.count <= LedgerBlock.maxEncodedBytes else { return nil }
-            m = .commit(c, value: value)
-        case 5:
-            guard let v = r.u16(), let h = r.u64(), let rd = round(&r) else { return nil }
-            m = .status(validator: Int(v), height: h, round: rd)
-        default: m = nil
+        strict(bytes) { r -> ConsensusMessage? in
+            switch r.u8() {
+            case 1: return signedProposal(&r).map { .proposal($0) }
+            case 2: return signedVote(&r).map { .vote($0) }
+            case 3:
+                guard let h = r.u64(), let v = r.u16(), let text = r.string(),
+                      let note = try? Note(parsing: "x\n\n" + text + "\n"), note.signatures.count == 1 else { return nil }
+                return .checkpointSignature(CheckpointSignature(height: h, validator: Int(v), line: note.signatures[0]))
+            case 4:
+                guard let c = certificate(&r), let value = r.blob(), value.count <= LedgerBlock.maxEncodedBytes else { return nil }
+                return .commit(c, value: value)
+            case 5:
+                guard let v = r.u16(), let h = r.u64(), let rd = round(&r) else { return nil }
+                return .status(validator: Int(v), height: h, round: rd)
+            default: return nil
+            }
         }
-        guard let m, r.isAtEnd else { return nil }
-        return m
     }
 
     // MARK: WAL inputs
@@ -221,23 +224,21 @@ public enum WireCodec {
 
     /// Decodes a WAL record; nil if malformed.
     public static func decodeInput(_ bytes: [UInt8]) -> Input? {
-        var r = BinaryReader(bytes)
-        let input: Input?
-        switch r.u8() {
-        case 1: input = signedProposal(&r).map { .proposal($0) }
-        case 2: input = signedVote(&r).map { .vote($0) }
-        case 5:
-            guard let k = r.u8(), let kind = TimeoutKind(rawValue: k), let h = r.u64(), let rd = round(&r) else { return nil }
-            input = .timeout(Timeout(kind: kind, height: h, round: rd))
-        case 6:
-            guard let h = r.u64(), let rd = round(&r), let value = r.blob() else { return nil }
-            input = .proposalValue(height: h, round: rd, value: value)
-        case 7:
-            guard let c = certificate(&r), let value = r.blob() else { return nil }
-            input = .commit(c, value: value)
-        default: input = nil
+        strict(bytes) { r -> Input? in
+            switch r.u8() {
+            case 1: return signedProposal(&r).map { .proposal($0) }
+            case 2: return signedVote(&r).map { .vote($0) }
+            case 5:
+                guard let k = r.u8(), let kind = TimeoutKind(rawValue: k), let h = r.u64(), let rd = round(&r) else { return nil }
+                return .timeout(Timeout(kind: kind, height: h, round: rd))
+            case 6:
+                guard let h = r.u64(), let rd = round(&r), let value = r.blob() else { return nil }
+                return .proposalValue(height: h, round: rd, value: value)
+            case 7:
+                guard let c = certificate(&r), let value = r.blob() else { return nil }
+                return .commit(c, value: value)
+            default: return nil
+            }
         }
-        guard let input, r.isAtEnd else { return nil }
-        return input
     }
 }

@@ -75,3 +75,16 @@ public struct BlockBuilder: Sendable {
         tip = block.commit.record
     }
 }
+
+extension LedgerStore {
+    /// Block `height` as it was decided — its entries, trailer and embedded signature lines — with
+    /// its commit certificate, read back from the store (what block sync serves); nil if absent.
+    func decidedBlock(height: UInt64) throws -> (certificate: CommitCertificate, block: LedgerBlock)? {
+        guard let record = try block(height: height), let raw = try certificate(height: height),
+              let certificate = WireCodec.decodeCertificate(raw) else { return nil }
+        let leaves = try leaves(from: record.firstIndex, count: Int(record.size - record.firstIndex))
+        guard let last = leaves.last, let trailer = try? BlockTrailer(leafData: last) else { return nil }
+        return (certificate, LedgerBlock(entries: Array(leaves.dropLast()), trailer: trailer, signatureLines: record.embeddedSignatures))
+    }
+}
+

@@ -47,14 +47,6 @@ struct BenchWrite: AsyncParsableCommand {
         }
         let pool = Int(inProcess * Double(seconds) * 1.5) + 10_000
         let records = try await BenchIngest.signedEvidence(count: pool, directory: directory, salt: "http")
-        let bodies = dir + "/records.txt"
-        var text = [UInt8]()
-        text.reserveCapacity(records.reduce(0) { $0 + $1.count + 1 })
-        for r in records { text += r; text.append(0x0A) }  // canonical JSON never holds a raw newline
-        try Data(text).write(to: URL(fileURLWithPath: bodies))
-        let script = dir + "/post.lua"
-        try BenchWrite.lua.write(toFile: script, atomically: true, encoding: .utf8)
-
         let node = try LedgerNode(directory: directory)
         defer { node.close() }
         let port = PortBox()
@@ -65,29 +57,50 @@ struct BenchWrite: AsyncParsableCommand {
         let sizeBefore = node.store.size, heightBefore = node.store.tip?.height ?? 0
 
         print("wrk -t2 -c\(connections) -d\(seconds)s --latency, \(pool) distinct signed records; server and wrk share the \(cores) cores")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script,
-                             "http://127.0.0.1:\(bound)/v1/records\(noWait ? "?wait=false" : "")", "--", bodies, "2"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let report = try WrkReport.post(records, to: "http://127.0.0.1:\(bound)/v1/records\(noWait ? "?wait=false" : "")",
+                                        connections: connections, seconds: seconds, workDirectory: dir)
         try await Task.sleep(for: .milliseconds(noWait ? 3000 : 200))  // let the last acknowledged block land
-        if report.contains("Non-2xx") { throw CLIError("wrk saw refused writes:\n\(report)") }
-        func field(_ prefix: String) -> String {
-            report.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
-                .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
-        }
         // Count what the ledger holds, not what wrk saw: each record is one leaf, each block one trailer.
         let blocks = (node.store.tip?.height ?? 0) - heightBefore
         let committed = Double(node.store.size - sizeBefore - blocks)
         let http = committed / Double(seconds)
         print(String(format: "POST /v1/records: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@",
-                     rate(http), committed, blocks, field("50%"), field("99%")))
+                     rate(http), committed, blocks, report.latency("50%"), report.latency("99%")))
         print(String(format: "HTTP write = %.0f%% of in-process ingest (goal ≥ 70%%); in-process = %.0f%% of the raw verify rate on %d cores",
                      100 * http / inProcess, 100 * inProcess / (verifyRate * Double(cores)), cores))
+    }
+}
+
+/// One wrk run posting distinct records to a URL, and what it reported.
+struct WrkReport {
+    let text: String
+
+    /// Writes `records` (one canonical JSON text per line) and the script into `workDirectory`,
+    /// runs `wrk -t2 --latency` for `seconds`, and fails if wrk saw a refused write.
+    static func post(_ records: [[UInt8]], to url: String, connections: Int, seconds: Int, workDirectory: String) throws -> WrkReport {
+        let bodies = workDirectory + "/records.txt"
+        var text = [UInt8]()
+        text.reserveCapacity(records.reduce(0) { $0 + $1.count + 1 })
+        for r in records { text += r; text.append(0x0A) }  // canonical JSON never holds a raw newline
+        try Data(text).write(to: URL(fileURLWithPath: bodies))
+        let script = workDirectory + "/post.lua"
+        try lua.write(toFile: script, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url, "--", bodies, "2"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let report = WrkReport(text: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        process.waitUntilExit()
+        if report.text.contains("Non-2xx") { throw CLIError("wrk saw refused writes:\n\(report.text)") }
+        return report
+    }
+
+    /// The latency wrk printed for a percentile ("50%", "99%").
+    func latency(_ percentile: String) -> String {
+        text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(percentile) }
+            .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
     }
 
     /// wrk script: thread k of n posts lines k, k+n, … of the bodies file, never the same twice

@@ -112,13 +112,10 @@ final class TamperingPeer: @unchecked Sendable {
     private func answer(_ peer: Int, _ bytes: [UInt8]) {
         guard case let .consensus(.status(_, height, _))? = PeerMessage(decoding: bytes), let tip = store.tip, height <= tip.height else { return }
         for h in height...tip.height {
-            guard let record = try? store.block(height: h), let raw = try? store.certificate(height: h),
-                  let certificate = WireCodec.decodeCertificate(raw),
-                  let leaves = try? store.leaves(from: record.firstIndex, count: Int(record.size - record.firstIndex)),
-                  leaves.count >= 2, let trailer = try? BlockTrailer(leafData: leaves.last!) else { continue }
-            var entries = Array(leaves.dropLast())
+            guard let (certificate, stored) = try? store.decidedBlock(height: h), !stored.entries.isEmpty else { continue }
+            var entries = stored.entries
             entries[0][entries[0].count - 2] ^= 0x01
-            let block = LedgerBlock(entries: entries, trailer: trailer, signatureLines: record.embeddedSignatures)
+            let block = LedgerBlock(entries: entries, trailer: stored.trailer, signatureLines: stored.signatureLines)
             network.send(PeerMessage.consensus(.commit(certificate, value: block.encoded)).encoded, to: peer)
             lock.lock(); servedCount += 1; lock.unlock()
         }

@@ -770,19 +770,9 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         lastServed[peer] = (height, now)
         let last = min(chain.height, height + UInt64(configuration.syncBatch) - 1)
         for h in height...last {
-            guard let (certificate, value) = try? storedBlock(h) else { return }
-            links?.send(PeerMessage.consensus(.commit(certificate, value: value)).encoded, to: peer)
+            guard let (certificate, block) = try? store.decidedBlock(height: h) else { return }
+            links?.send(PeerMessage.consensus(.commit(certificate, value: block.encoded)).encoded, to: peer)
         }
-    }
-
-    /// Block `height` as decided: its canonical bytes and certificate, read back from the store.
-    private func storedBlock(_ height: UInt64) throws -> (CommitCertificate, [UInt8])? {
-        guard let record = try store.block(height: height), let raw = try store.certificate(height: height),
-              let certificate = WireCodec.decodeCertificate(raw) else { return nil }
-        let leaves = try store.leaves(from: record.firstIndex, count: Int(record.size - record.firstIndex))
-        guard let last = leaves.last, let trailer = try? BlockTrailer(leafData: last) else { return nil }
-        let block = LedgerBlock(entries: Array(leaves.dropLast()), trailer: trailer, signatureLines: record.embeddedSignatures)
-        return (certificate, block.encoded)
     }
 
     // MARK: -
