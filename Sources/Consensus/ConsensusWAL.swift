@@ -51,8 +51,10 @@ public final class ConsensusWAL {
         pending = false
     }
 
-    /// Deletes this height's file (after the next height's WAL exists).
-    public func remove() throws {
-        try store.remove(name)
+    /// Deletes this height's file once the height is decided and its block durable. The deletion
+    /// need not be durable: a WAL of a finished height that comes back after a crash is removed
+    /// when the replica opens (its first sync of the next WAL also makes the deletion durable).
+    public func discard() throws {
+        try store.discard(name)
     }
 }

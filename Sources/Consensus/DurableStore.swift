@@ -20,6 +20,10 @@ public protocol DurableStore: AnyObject {
     func replace(_ name: String, with bytes: [UInt8]) throws
     /// Deletes the file, durably; no error if it does not exist.
     func remove(_ name: String) throws
+    /// Deletes the file without waiting for the deletion to be durable: a crash before the next
+    /// durable change of the directory may bring it back with its synced bytes. For files whose
+    /// return is harmless (a finished height's WAL: the replica removes stale ones on open).
+    func discard(_ name: String) throws
     /// The names of the files that exist.
     func names() throws -> [String]
 }

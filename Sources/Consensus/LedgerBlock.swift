@@ -28,7 +28,8 @@ public struct LedgerBlock: Equatable, Sendable {
 
     /// The canonical bytes (what PROPOSAL carries and the WAL and block store keep).
     public var encoded: [UInt8] {
-        var w = BinaryWriter()
+        var w = BinaryWriter(capacity: 1 + 4 * (entries.count + 3) + entries.reduce(0) { $0 + $1.count }
+                                 + 512 + signatureLines.utf8.count)  // 512: room for the trailer leaf
         w.u8(LedgerBlock.version)
         w.u32(UInt32(entries.count))
         for e in entries { w.blob(e) }

@@ -120,13 +120,15 @@ public struct LedgerChain: ValueEvaluator {
         let lines = Array(block.signatureLines.utf8)
         guard SHA256.hash(lines) == block.trailer.lastCosigsHash else { return nil }
         var next = tree
-        let leafHashes = block.entries.map(RFC6962.leafHash)
+        var leafHashes = block.entries.map(RFC6962.leafHash)
         for hash in leafHashes { next.append(leafHash: hash) }
-        next.append(leafHash: RFC6962.leafHash(block.trailer.leafData))
+        let trailerHash = RFC6962.leafHash(block.trailer.leafData)
+        next.append(leafHash: trailerHash)
         let newRoot = next.rootHash
         let id = ValueID(origin: origin, size: next.size, root: newRoot)
         let (valid, verified) = isValid(block, leafHashes: leafHashes)
-        return Evaluation(id: id, size: next.size, root: newRoot, isValid: valid, signaturesVerified: verified)
+        leafHashes.append(trailerHash)
+        return Evaluation(id: id, size: next.size, root: newRoot, isValid: valid, signaturesVerified: verified, leafHashes: leafHashes)
     }
 
     private func isValid(_ block: LedgerBlock, leafHashes: [Hash]) -> (Bool, Int) {
@@ -181,11 +183,17 @@ public struct LedgerChain: ValueEvaluator {
     /// Advances past a decided block (`evaluate` returned it valid for this chain). If it carries a
     /// validator-set change, the new set decides from the next height on (`isEpochBoundary`), and
     /// the set that decided this block signs its checkpoint.
-    public mutating func apply(_ block: LedgerBlock) {
+    /// `leafHashes`, if given, are the block's leaf hashes with the trailer's last
+    /// (`Evaluation.leafHashes`), so that its leaves are not hashed again.
+    public mutating func apply(_ block: LedgerBlock, leafHashes: [Hash] = []) {
         precondition(block.trailer.height == height + 1 && block.trailer.previousSize == size
                      && block.trailer.previousRoot == root, "block does not chain to the tip")
-        for entry in block.entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
-        tree.append(leafHash: RFC6962.leafHash(block.trailer.leafData))
+        if leafHashes.count == block.entries.count + 1 {
+            for hash in leafHashes { tree.append(leafHash: hash) }
+        } else {
+            for entry in block.entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
+            tree.append(leafHash: RFC6962.leafHash(block.trailer.leafData))
+        }
         _ = tree.takeChangedTiles()
         height += 1
         size = tree.size

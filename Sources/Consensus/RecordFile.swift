@@ -13,18 +13,23 @@ public enum RecordFile {
     /// The framed bytes of one record.
     public static func frame(_ payload: [UInt8]) -> [UInt8] {
         precondition(payload.count <= maxPayloadBytes, "record too large")
-        var w = BinaryWriter()
-        w.u32(UInt32(payload.count))
-        w.u32(check(payload))
-        w.raw(payload)
-        return w.bytes
+        var out: [UInt8] = []
+        out.reserveCapacity(headerBytes + payload.count)
+        appendBigEndian(UInt32(payload.count), to: &out)
+        appendBigEndian(check(payload), to: &out)
+        out += payload
+        return out
     }
 
-    static func check(_ payload: [UInt8]) -> UInt32 {
-        var w = BinaryWriter()
-        w.u32(UInt32(payload.count))
-        w.raw(payload)
-        return SHA256.hash(w.bytes).bytes[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
+    static func check<Payload: ContiguousBytes>(_ payload: Payload) -> UInt32 {
+        var length: [UInt8] = []
+        payload.withUnsafeBytes { appendBigEndian(UInt32($0.count), to: &length) }
+        let digest = length.withUnsafeBytes { l in payload.withUnsafeBytes { SHA256.hash(l, $0) } }
+        return digest.withUnsafeBytes { d in d.prefix(4).reduce(0) { $0 << 8 | UInt32($1) } }
+    }
+
+    private static func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
+        out += [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
     }
 
     /// The records of a file and where the good prefix ends.
@@ -52,12 +57,12 @@ public enum RecordFile {
             }
             let end = at + headerBytes + length
             if end > bytes.count { break }  // torn payload
-            let payload = Array(bytes[(at + headerBytes)..<end])
+            let payload = bytes[(at + headerBytes)..<end]
             if check(payload) != claimed {
                 if end == bytes.count || bytes[at...].allSatisfy({ $0 == 0 }) { break }
                 throw .corruptRecord(file: file, offset: at)
             }
-            records.append(payload)
+            records.append(Array(payload))
             at = end
         }
         return Parsed(records: records, validBytes: at)

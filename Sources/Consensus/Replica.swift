@@ -23,6 +23,8 @@ import Ledger
 import SignedNote
 
 /// Tendermint at one node: the core for the current height, its WAL, and the signer guard.
+/// Persistence order inside one call: an input is logged and synced before anything it leads to
+/// is signed; what is signed is synced (once per call) before any effect is returned.
 public final class Replica {
     /// Messages kept per sender for the next height, at most (consensus.md §2.4 pitfall 7).
     public static let nextHeightBufferPerSender = 8
@@ -38,11 +40,16 @@ public final class Replica {
     private var nextHeight: [Int: [Input]] = [:]
     /// Ed25519 verifications of finished heights (the core counts the current one).
     private var verifiedBefore = 0
+    /// Finished heights whose WAL is kept until the driver says their blocks are durable
+    /// (`startNextHeight(evaluator:keepingFinishedWAL: true)`).
+    private var keptWALs: [UInt64] = []
 
     /// Opens the replica at `evaluator.nextHeight` (the committed tip + 1). Throws
     /// `signerStateMissing` for a validator without signer state, `corruptRecord` or
-    /// `malformedRecord` for a damaged WAL or signer log. WAL files of other heights are removed:
-    /// lower ones belong to decisions already durable in the block store.
+    /// `malformedRecord` for a damaged WAL or signer log. WAL files of lower heights are removed:
+    /// they belong to decisions already durable in the block store. Higher ones are kept: a
+    /// driver that keeps finished WALs until its store syncs may have decided those heights too,
+    /// and `startNextHeight` replays them.
     public init(parameters: ConsensusParameters, key: ValidatorKey?, store: DurableStore, evaluator: any ValueEvaluator) throws {
         self.parameters = parameters
         self.key = key
@@ -55,7 +62,7 @@ public final class Replica {
         }
         let height = evaluator.nextHeight
         for name in try store.names().sorted() {
-            if let h = ConsensusWAL.height(ofFile: name), h != height { try store.remove(name) }
+            if let h = ConsensusWAL.height(ofFile: name), h < height { try store.remove(name) }
         }
         wal = try ConsensusWAL(store: store, height: height)
         core = Tendermint(parameters: parameters, me: key?.index, height: height, evaluator: evaluator)
@@ -135,22 +142,37 @@ public final class Replica {
     }
 
     /// Step (d): after the decided block is durable and applied, start the next height (Algorithm
-    /// 1, lines 52–54) with a new WAL, then feed it the messages buffered for it.
-    public func startNextHeight(evaluator: any ValueEvaluator) throws -> [Effect] {
+    /// 1, lines 52–54) with a new WAL, then feed it the messages buffered for it. If that height's
+    /// WAL already exists (its block was decided before a crash, but the store had not synced it),
+    /// its inputs are replayed first, as `start` does, and a decision among them is reported again.
+    ///
+    /// The finished height's WAL is deleted, unless `keepingFinishedWAL`: then it stays until
+    /// `discardFinishedWALs(through:)`, so that a driver may write the decided block to its store
+    /// without an fsync and sync later — the WAL keeps the decision durable meanwhile.
+    public func startNextHeight(evaluator: any ValueEvaluator, keepingFinishedWAL: Bool = false) throws -> [Effect] {
         precondition(core.decision != nil, "the height is not decided")
         precondition(evaluator.nextHeight == height + 1, "the evaluator is not at the next height")
         try signer?.compactIfNeeded()
         let old = wal
         verifiedBefore += core.signaturesVerified
         wal = try ConsensusWAL(store: store, height: evaluator.nextHeight)
-        precondition(wal.recovered.isEmpty, "a WAL for a height not yet started")
-        try old.remove()
+        if keepingFinishedWAL { keptWALs.append(old.height) } else { try old.discard() }
         core = Tendermint(parameters: parameters, me: key?.index, height: evaluator.nextHeight, evaluator: evaluator)
         var effects = try run(.start, log: false)
+        for input in wal.recovered where core.decision == nil { effects += try run(input, log: false) }
         let buffered = nextHeight.keys.sorted().flatMap { nextHeight[$0]! }
         nextHeight = [:]
         for input in buffered where core.decision == nil { effects += try run(input, log: true) }
         return effects
+    }
+
+    /// The driver's store holds the blocks of every height up to `height` durably: their kept WALs
+    /// are deleted.
+    public func discardFinishedWALs(through height: UInt64) throws {
+        while let first = keptWALs.first, first <= height {
+            try store.discard(ConsensusWAL.fileName(height: first))
+            keptWALs.removeFirst()
+        }
     }
 
     /// The latest own messages of the current round and the round before, and the current round's
@@ -213,6 +235,7 @@ public final class Replica {
                 }
             }
         }
+        try signer?.sync()  // every signature durable before it leaves (in a send or a decision)
         return effects
     }
 }

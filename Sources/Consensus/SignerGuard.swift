@@ -1,6 +1,8 @@
 // The signer guard (consensus.md §2.8.1): the only place a validator's key signs. It never signs
-// two different messages for one (height, round, step), nor two inconsistent checkpoints, and it
-// makes each signature durable (fsync) before handing it out, so this holds across crashes.
+// two different messages for one (height, round, step), nor two inconsistent checkpoints, and
+// every signature is durable (fsync) before it leaves the node, so this holds across crashes.
+// Messages signed in one step of the replica (a proposal and the votes it leads to, with n = 1)
+// are made durable together by one `sync()`, before the replica returns any of them.
 import CinnabarCrypto
 import Ledger
 import SignedNote
@@ -13,14 +15,21 @@ import SignedNote
 /// - `0x02 ‖ u64 size ‖ 32-byte root ‖ 64-byte signature` — a checkpoint signature.
 ///
 /// Rules: a message is signed only if its (h, r, step) is after the last one signed (order
-/// proposal < prevote < precommit); the same sign-bytes at a remembered (h, r, step) get the
-/// remembered signature (replay is idempotent); anything else is refused. A checkpoint is signed
-/// only if its size is larger than the last one's; the same (size, root) gets the same signature.
+/// proposal < prevote < precommit); the same sign-bytes at a remembered (h, r, step) — any of the
+/// last `rememberedHeights` heights — get the remembered signature (replay is idempotent, also of
+/// several heights a node recovers from kept WALs); anything else is refused. A checkpoint is signed
+/// only if its size is larger than the last one's; a (size, root) among the last
+/// `rememberedCheckpoints` signed gets the same signature again (a node that recovers several
+/// decided blocks from its WAL re-publishes their checkpoints); anything else is refused.
 /// If the file is missing the guard refuses to start (`signerStateMissing`).
 public final class SignerGuard {
     public static let fileName = "signer.log"
     /// Compaction threshold: at a new height, the log is rewritten once it holds more records.
     public static let compactAfterRecords = 512
+    /// Checkpoint signatures kept for idempotent re-signing, newest last.
+    public static let rememberedCheckpoints = 16
+    /// Heights whose signed messages are kept for idempotent re-signing.
+    public static let rememberedHeights: UInt64 = 16
 
     struct Position: Comparable, Hashable {
         let height: UInt64
@@ -47,11 +56,17 @@ public final class SignerGuard {
     private let key: Ed25519PrivateKey
     private let checkpointKey: NoteSigningKey
     private let chainID: String
-    /// The last message signed, and the messages signed at its height (for idempotent replay).
+    /// The last message signed, and the messages signed at the last `rememberedHeights` heights
+    /// (for idempotent replay).
     private var last: Signed?
-    private var atLastHeight: [Position: Signed] = [:]
-    private var lastCheckpoint: SignedCheckpoint?
+    private var recent: [Position: Signed] = [:]
+    /// The last checkpoints signed, oldest first (at most `rememberedCheckpoints`).
+    private var checkpoints: [SignedCheckpoint] = []
+    private var lastCheckpoint: SignedCheckpoint? { checkpoints.last }
     private var records: Int
+    /// Framed records of signatures made since the last `sync()`: nothing signed may leave the
+    /// node until they are durable.
+    private var unsynced: [UInt8] = []
     /// Signatures made (not returned from memory): bench accounting.
     public private(set) var signaturesMade = 0
 
@@ -87,23 +102,32 @@ public final class SignerGuard {
             remember(Signed(position: Position(height: h, round: Int(rd), step: step), digest: digest, signature: sig))
         case 0x02:
             guard let size = r.u64(), let root = r.hash(), let sig = WireCodec.signature(&r), r.isAtEnd else { throw bad }
-            lastCheckpoint = SignedCheckpoint(size: size, root: root, signature: sig)
+            rememberCheckpoint(SignedCheckpoint(size: size, root: root, signature: sig))
         default: throw bad
         }
     }
 
+    private func rememberCheckpoint(_ c: SignedCheckpoint) {
+        checkpoints.append(c)
+        if checkpoints.count > SignerGuard.rememberedCheckpoints { checkpoints.removeFirst() }
+    }
+
     private func remember(_ s: Signed) {
-        if let last, last.position.height != s.position.height { atLastHeight = [:] }
-        atLastHeight[s.position] = s
+        if let last, last.position.height != s.position.height, s.position.height >= SignerGuard.rememberedHeights {
+            let oldest = s.position.height - SignerGuard.rememberedHeights + 1
+            recent = recent.filter { $0.key.height >= oldest }
+        }
+        recent[s.position] = s
         last = s
     }
 
-    /// Signs a proposal or vote, durably. Returns the signature, or why it refuses.
+    /// Signs a proposal or vote. Returns the signature, or why it refuses. The signature must not
+    /// leave the node before `sync()` returns (the replica syncs before it returns any effect).
     public func sign(_ request: SignRequest) throws -> Result<[UInt8], SignRefusal> {
         let bytes = request.signBytes(chainID: chainID)
         let digest = SHA256.hash(bytes)
         let position = Position(height: request.height, round: request.round, step: request.step)
-        if let known = atLastHeight[position] {
+        if let known = recent[position] {
             return known.digest == digest ? .success(known.signature) : .failure(.wouldDoubleSign(
                 height: position.height, round: position.round, step: position.step))
         }
@@ -119,22 +143,30 @@ public final class SignerGuard {
         w.u8(position.step.rawValue)
         w.hash(digest)
         w.raw(signature)
-        try store.append(SignerGuard.fileName, RecordFile.frame(w.bytes))
-        try store.sync(SignerGuard.fileName)  // durable before the signature leaves
+        unsynced += RecordFile.frame(w.bytes)
         records += 1
         remember(Signed(position: position, digest: digest, signature: signature))
         return .success(signature)
+    }
+
+    /// Makes every signature made so far durable: one write and one fsync for all of them, so a
+    /// crash keeps all, none, or a torn prefix (truncated on open: those never left the node).
+    public func sync() throws {
+        guard !unsynced.isEmpty else { return }
+        try store.append(SignerGuard.fileName, unsynced)
+        try store.sync(SignerGuard.fileName)
+        unsynced = []
     }
 
     /// Signs checkpoint `(origin, size, root)` with the C2SP note key, durably; refuses a size
     /// below the last signed one, or the same size with another root.
     public func signCheckpoint(origin: String, size: UInt64, root: Hash) throws -> Result<NoteSignature, SignRefusal> {
         let text = LedgerChain.checkpointText(origin: origin, size: size, root: root)
-        if let lc = lastCheckpoint {
-            if size < lc.size || (size == lc.size && root != lc.root) { return .failure(.inconsistentCheckpoint(size: size)) }
-            if size == lc.size {
-                return .success(try NoteSignature(keyName: checkpointKey.name, keyID: checkpointKey.keyID, signature: lc.signature))
+        if let lc = lastCheckpoint, size <= lc.size {
+            guard let known = checkpoints.last(where: { $0.size == size }), known.root == root else {
+                return .failure(.inconsistentCheckpoint(size: size))
             }
+            return .success(try NoteSignature(keyName: checkpointKey.name, keyID: checkpointKey.keyID, signature: known.signature))
         }
         let line = try checkpointKey.signature(for: text)
         signaturesMade += 1
@@ -143,39 +175,40 @@ public final class SignerGuard {
         w.u64(size)
         w.hash(root)
         w.raw(line.signature)
-        try store.append(SignerGuard.fileName, RecordFile.frame(w.bytes))
-        try store.sync(SignerGuard.fileName)
+        unsynced += RecordFile.frame(w.bytes)
+        try sync()  // durable before the signature is returned
         records += 1
-        lastCheckpoint = SignedCheckpoint(size: size, root: root, signature: line.signature)
+        rememberCheckpoint(SignedCheckpoint(size: size, root: root, signature: line.signature))
         return .success(line)
     }
 
-    /// Rewrites the log as its creation record, the last message and the last checkpoint, if it
-    /// has grown past `compactAfterRecords`. Call only between heights, before anything of the new
-    /// height is signed, so that replay of the new height needs nothing that is dropped.
+    /// Rewrites the log as its creation record, the remembered messages (the last one last) and
+    /// checkpoints, if it has grown past `compactAfterRecords`. Call only between heights, before
+    /// anything of the new height is signed; nothing replay may need is dropped.
     public func compactIfNeeded() throws {
+        try sync()
         guard records > SignerGuard.compactAfterRecords else { return }
         var bytes = RecordFile.frame([0x00])
-        if let last {
+        let messages = recent.values.sorted { $0.position < $1.position }
+        for m in messages {
             var w = BinaryWriter()
             w.u8(0x01)
-            w.u64(last.position.height)
-            w.u32(UInt32(last.position.round))
-            w.u8(last.position.step.rawValue)
-            w.hash(last.digest)
-            w.raw(last.signature)
+            w.u64(m.position.height)
+            w.u32(UInt32(m.position.round))
+            w.u8(m.position.step.rawValue)
+            w.hash(m.digest)
+            w.raw(m.signature)
             bytes += RecordFile.frame(w.bytes)
         }
-        if let lc = lastCheckpoint {
+        for c in checkpoints {
             var w = BinaryWriter()
             w.u8(0x02)
-            w.u64(lc.size)
-            w.hash(lc.root)
-            w.raw(lc.signature)
+            w.u64(c.size)
+            w.hash(c.root)
+            w.raw(c.signature)
             bytes += RecordFile.frame(w.bytes)
         }
         try store.replace(SignerGuard.fileName, with: bytes)
-        records = 1 + (last == nil ? 0 : 1) + (lastCheckpoint == nil ? 0 : 1)
-        if let last { atLastHeight = [last.position: last] }
+        records = 1 + messages.count + checkpoints.count
     }
 }

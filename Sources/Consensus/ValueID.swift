@@ -59,13 +59,30 @@ public struct Evaluation: Hashable, Sendable {
     public let isValid: Bool
     /// Ed25519 signatures checked to evaluate the value (for the CPU accounting of the bench).
     public let signaturesVerified: Int
+    /// The RFC 6962 leaf hashes of the block, in log order (trailer last), computed to find the
+    /// root: the block store reuses them instead of hashing every leaf again. Derived from the
+    /// value's bytes, so not part of equality. Empty if the evaluator does not provide them.
+    public let leafHashes: [Hash]
 
-    public init(id: ValueID, size: UInt64, root: Hash, isValid: Bool, signaturesVerified: Int = 0) {
+    public init(id: ValueID, size: UInt64, root: Hash, isValid: Bool, signaturesVerified: Int = 0, leafHashes: [Hash] = []) {
         self.id = id
         self.size = size
         self.root = root
         self.isValid = isValid
         self.signaturesVerified = signaturesVerified
+        self.leafHashes = leafHashes
+    }
+
+    public static func == (a: Evaluation, b: Evaluation) -> Bool {
+        a.id == b.id && a.size == b.size && a.root == b.root && a.isValid == b.isValid && a.signaturesVerified == b.signaturesVerified
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(size)
+        hasher.combine(root)
+        hasher.combine(isValid)
+        hasher.combine(signaturesVerified)
     }
 }
 

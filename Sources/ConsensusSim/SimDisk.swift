@@ -14,6 +14,8 @@ final class SimDisk: DurableStore {
     }
 
     private var files: [String: File] = [:]
+    /// Files discarded since the directory was last made durable: a crash brings them back.
+    private var ghosts: [String: [UInt8]] = [:]
     private var random: SimRandom
     /// Persistence operations made so far, and the one an armed crash strikes before.
     private(set) var operations = 0
@@ -44,6 +46,7 @@ final class SimDisk: DurableStore {
     func sync(_ name: String) throws {
         try operation()
         guard var f = files[name] else { return }
+        if f.durable == nil { ghosts = [:] }  // a new entry: the directory is synced
         f.durable = f.current
         files[name] = f
     }
@@ -59,10 +62,18 @@ final class SimDisk: DurableStore {
     func replace(_ name: String, with bytes: [UInt8]) throws {
         try operation()
         files[name] = File(current: bytes, durable: bytes)
+        ghosts = [:]
     }
 
     func remove(_ name: String) throws {
         try operation()
+        files[name] = nil
+        ghosts = [:]
+    }
+
+    func discard(_ name: String) throws {
+        try operation()
+        if let durable = files[name]?.durable { ghosts[name] = durable }
         files[name] = nil
     }
 
@@ -71,6 +82,8 @@ final class SimDisk: DurableStore {
     /// The power goes out: every file falls back to its durable bytes, plus (if tearing) a random
     /// prefix of its unsynced appended bytes; files never synced vanish.
     func crash() {
+        for (name, durable) in ghosts where files[name] == nil { files[name] = File(current: durable, durable: durable) }
+        ghosts = [:]
         for name in files.keys.sorted() {
             let f = files[name]!
             guard let durable = f.durable else {

@@ -120,6 +120,14 @@ public final class FileStore: DurableStore {
         try syncDirectory()
     }
 
+    public func discard(_ name: String) throws {
+        if let fd = appenders.removeValue(forKey: name) { close(fd) }
+        newEntries.remove(name)
+        if unlink(path(name)) != 0 && errno != ENOENT {
+            throw FileStoreError(call: "unlink", path: path(name), errno: errno)
+        }
+    }
+
     public func names() throws -> [String] {
         guard let dir = opendir(directory) else { throw FileStoreError(call: "opendir", path: directory, errno: errno) }
         defer { closedir(dir) }

@@ -6,6 +6,8 @@ import CinnabarCrypto
 public struct BinaryWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
     public init() {}
+    /// A writer whose buffer holds `capacity` bytes before it grows.
+    public init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func u16(_ v: UInt16) { bytes += [UInt8(v >> 8), UInt8(v & 0xFF)] }

@@ -1,6 +1,7 @@
 // Turns a decided block into what the store writes: leaves, changed tiles, block record and
 // commit certificate, on top of the durable tip. Blocks are made and decided by the consensus
 // engine (BlockConsensus); this is only the storage side of a decision. Pure.
+import CinnabarCrypto
 import Consensus
 import Ledger
 import MerkleLog
@@ -50,16 +51,23 @@ public struct BlockBuilder: Sendable {
 
     /// The store's writes for a decided block (`entries` then `trailer`, chained to the tip), with
     /// its commit certificate and no checkpoint yet: validators sign it once it is durable.
-    public func prepare(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> Prepared {
+    /// `leafHashes` are the block's leaf hashes (trailer last) if its evaluation computed them
+    /// (`Evaluation.leafHashes`); otherwise they are computed here.
+    public func prepare(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])] = [],
+                        leafHashes: [Hash] = []) throws -> Prepared {
         let entries = block.entries, trailer = block.trailer
         let height = (tip?.height ?? 0) + 1
         guard trailer.height == height, trailer.previousSize == (tip?.size ?? 0), Int(trailer.entryCount) == entries.count else {
             throw StorageError(code: "store_inconsistent", "decided block \(trailer.height) does not chain to the tip at height \(height - 1)")
         }
         var tree = appender
-        for entry in entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
         let trailerLeaf = trailer.leafData
-        tree.append(leafHash: RFC6962.leafHash(trailerLeaf))
+        if leafHashes.count == entries.count + 1 {
+            for hash in leafHashes { tree.append(leafHash: hash) }
+        } else {
+            for entry in entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
+            tree.append(leafHash: RFC6962.leafHash(trailerLeaf))
+        }
         let record = BlockRecord(height: height, firstIndex: trailer.previousSize, size: tree.size, root: tree.rootHash,
                                  timeMillis: trailer.timeMillis, embeddedSignatures: block.signatureLines)
         return Prepared(commit: BlockCommit(record: record, leaves: entries + [trailerLeaf], tiles: tree.takeChangedTiles(),

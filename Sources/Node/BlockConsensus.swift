@@ -69,39 +69,49 @@ final class BlockConsensus {
     static func create(in files: DurableStore) throws { try SignerGuard.create(in: files) }
 
     /// A block decided before a crash but not yet in the store (replayed from the WAL), if any.
-    var recoveredDecision: (block: LedgerBlock, certificate: [UInt8])? {
+    var recoveredDecision: Decided? {
         for effect in pending {
             if case let .decided(d) = effect, let block = LedgerBlock(encoded: d.value.bytes) {
-                return (block, WireCodec.encode(d.certificate))
+                return Decided(block: block, certificate: WireCodec.encode(d.certificate), leafHashes: d.value.evaluation.leafHashes)
             }
         }
         return nil
     }
 
+    /// A decided block, its encoded certificate, and its leaf hashes (trailer last) from valid(v).
+    struct Decided {
+        let block: LedgerBlock
+        let certificate: [UInt8]
+        let leafHashes: [Hash]
+    }
+
     /// Proposes a block of `entries` for the next height and returns it decided, with its
     /// certificate. With one validator the proposer's own votes are the quorum.
-    func decide(entries: [[UInt8]], timeMillis: UInt64) throws -> (block: LedgerBlock, certificate: [UInt8]) {
+    func decide(entries: [[UInt8]], timeMillis: UInt64) throws -> Decided {
         guard let (height, round) = pending.lazy.compactMap({ effect -> (UInt64, Int)? in
             if case let .requestValue(h, r) = effect { return (h, r) } else { return nil }
         }).first else {
             throw ConsensusDriverError("the engine is not waiting for a value at height \(chain.nextHeight)")
         }
         let block = chain.makeBlock(entries: entries, proposedTimeMillis: timeMillis, proposer: proposer, signatureLines: lastSignatureLines)
-        pending = try replica.proposeValue(height: height, round: round, value: block.encoded)
+        let value = block.encoded
+        pending = try replica.proposeValue(height: height, round: round, value: value)
         for effect in pending {
             if case let .decided(d) = effect {
-                guard d.value.bytes == block.encoded else { throw ConsensusDriverError("height \(height) decided another block") }
+                guard d.value.bytes == value else { throw ConsensusDriverError("height \(height) decided another block") }
                 decidedRoot = d.value.evaluation.root
-                return (block, WireCodec.encode(d.certificate))
+                return Decided(block: block, certificate: WireCodec.encode(d.certificate), leafHashes: d.value.evaluation.leafHashes)
             }
             if case let .refused(why) = effect { throw ConsensusDriverError("the signer guard refused: \(why)") }
         }
         throw ConsensusDriverError("height \(height) was not decided: \(pending)")
     }
 
-    /// The decided block is durable, and `tree` is the tree with it appended (the block builder
+    /// The decided block is durable — in the store, or in this height's WAL, kept until
+    /// `storeIsDurable(through:)` — and `tree` is the tree with it appended (the block builder
     /// computed it once; hashing every leaf again here would cost as much): sign its checkpoint
-    /// and start the next height. Returns the signed checkpoint note.
+    /// and start the next height. Returns the signed checkpoint note. If the next height was
+    /// decided before a crash too, `recoveredDecision` gives it.
     func committed(_ block: LedgerBlock, tree: TreeAppender) throws -> String {
         guard tree.size == chain.size + UInt64(block.leaves.count), tree.rootHash == decidedRoot else {
             throw ConsensusDriverError("the stored block \(block.trailer.height) does not give the decided checkpoint")
@@ -110,8 +120,16 @@ final class BlockConsensus {
                                 timeMillis: block.trailer.timeMillis, tree: tree)
         decidedRoot = nil
         lastSignatureLines = try signTip()
-        pending = try replica.startNextHeight(evaluator: chain)
+        pending = try replica.startNextHeight(evaluator: chain, keepingFinishedWAL: true)
+        for effect in pending {
+            if case let .decided(d) = effect { decidedRoot = d.value.evaluation.root }  // replayed from a kept WAL
+        }
         return chain.checkpointText + "\n" + lastSignatureLines
+    }
+
+    /// The store has synced every block up to `height`: the WALs that kept them are deleted.
+    func storeIsDurable(through height: UInt64) throws {
+        try replica.discardFinishedWALs(through: height)
     }
 
     private func signTip() throws -> String {

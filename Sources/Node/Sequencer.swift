@@ -1,7 +1,13 @@
 // The write path: submissions are queued (bounded) and batched into blocks by count and delay;
 // each block is proposed to the consensus engine, which decides it (BlockConsensus: n = 1 runs
-// the same engine, WAL and signer guard as n = 7), then committed in one fsync'd batch with its
+// the same engine, WAL and signer guard as n = 7), then committed in one batch with its
 // certificate, then its checkpoint is signed. A submission is acknowledged only after all that.
+//
+// Durability without a second fsync on the critical path: the engine's WAL already holds the
+// decided block durably (the value was synced before it was signed, the votes by the signer
+// guard), so the store's batch is written without an fsync and a second thread syncs the store
+// behind the sequencer; a height's WAL is deleted only once the store has synced its block.
+// After a power loss, the decisions the store lost are replayed from the WALs still on disk.
 import CinnabarCrypto
 import Consensus
 import Foundation
@@ -153,6 +159,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     private var stopping = false
     private var running = false
     private let finished = DispatchSemaphore(value: 0)
+    private let syncer: StoreSyncer
 
     /// Sequences on top of `builder` and `consensus`, both made from the same `store` (see
     /// `NodeDirectory.openSequencer`). Without an applier every entry is appended as it is (the
@@ -165,24 +172,27 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         self.clockMillis = clockMillis
         self.configuration = configuration
         self.applier = applier
+        syncer = StoreSyncer(store: store)
     }
 
     /// Starts the sequencing thread. First it stores a block decided before a crash, if the WAL
     /// holds one; on an empty store it commits block 1 (trailer only), so the log always has a
     /// signed checkpoint.
     public func start() throws {
-        if let recovered = consensus.recoveredDecision {
+        // Blocks decided before a crash that the store lost (or never wrote), oldest first.
+        while let recovered = consensus.recoveredDecision {
             let plan = applier?.plan(recovered.block.entries.map { Entry(leaf: $0) }, firstIndex: store.size) ?? BlockPlan(outcomes: recovered.block.entries.map { _ in .append })
             guard plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) else {
                 throw ConsensusDriverError("block \(recovered.block.trailer.height) was decided but its entries no longer apply to the store")
             }
-            try commitDecided(recovered.block, certificate: recovered.certificate, derived: plan.derived)
+            try commitDecided(recovered, derived: plan.derived, synced: true)
             applier?.committed(plan)
         }
-        if store.tip == nil { try commitBlock([]) }
+        if store.tip == nil { try commitBlock([], synced: true) }
         condition.lock()
         running = true
         condition.unlock()
+        syncer.start()
         let thread = Thread { [self] in run() }
         thread.name = "cinnabar-sequencer"
         thread.start()
@@ -196,7 +206,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         let idle = !running
         condition.unlock()
         precondition(idle, "appendBlock is for a sequencer whose thread is not running")
-        return try commitBlock(entries)
+        return try commitBlock(entries, synced: true)
     }
 
     /// Stops accepting submissions, commits what is queued, and returns when the thread is done.
@@ -255,7 +265,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
                 if appended.isEmpty && plan.derived.isEmpty, let tip = store.tip {
                     record = tip
                 } else {
-                    record = try commitBlock(appended, derived: plan.derived)
+                    record = try commitBlock(appended, derived: plan.derived, synced: false)
                 }
                 applier?.committed(plan)
                 for (k, pending) in batch.enumerated() {
@@ -273,6 +283,8 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
                 for pending in batch { pending.continuation.resume(throwing: SubmitError.storageFailed("\(error)")) }
             }
         }
+        // Stopping: the store syncs what it holds, then the WALs that kept it go.
+        if syncer.stop(), let tip = store.tip { try? consensus.storeIsDurable(through: tip.height) }
         finished.signal()
     }
 
@@ -301,26 +313,109 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     /// Has the engine decide a block of `entries`, then commits it. On failure the builder is
     /// reset to the store (the engine keeps its decision in the WAL; a restart stores it).
     @discardableResult
-    private func commitBlock(_ entries: [[UInt8]], derived: [(key: [UInt8], value: [UInt8])] = []) throws -> BlockRecord {
-        let decided = try consensus.decide(entries: entries, timeMillis: clockMillis())
-        return try commitDecided(decided.block, certificate: decided.certificate, derived: derived)
+    private func commitBlock(_ entries: [[UInt8]], derived: [(key: [UInt8], value: [UInt8])] = [], synced: Bool) throws -> BlockRecord {
+        return try commitDecided(try consensus.decide(entries: entries, timeMillis: clockMillis()), derived: derived, synced: synced)
     }
 
-    /// The decision order (consensus.md §2.8): block and certificate durable, then the checkpoint
-    /// signed and published, then the next height.
+    /// The decision order (consensus.md §2.8): block and certificate durable (`synced`: by the
+    /// store's own fsync; otherwise by the decision's WAL, kept until the syncer has synced the
+    /// store), then the checkpoint signed and published, then the next height.
     @discardableResult
-    private func commitDecided(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])]) throws -> BlockRecord {
-        let prepared = try builder.prepare(block, certificate: certificate, derived: derived)
+    private func commitDecided(_ decided: BlockConsensus.Decided, derived: [(key: [UInt8], value: [UInt8])], synced: Bool) throws -> BlockRecord {
+        if let failure = syncer.failure { throw failure }
+        let block = decided.block
+        let prepared = try builder.prepare(block, certificate: decided.certificate, derived: derived, leafHashes: decided.leafHashes)
         do {
-            try store.commit(prepared.commit)
+            try store.commit(prepared.commit, sync: synced)
         } catch {
             try? builder.reset(to: store)
             throw error
         }
         builder.accept(prepared)
         let note = try consensus.committed(block, tree: builder.tree)
-        try store.publish(height: prepared.commit.record.height, signedCheckpoint: note)
+        let height = prepared.commit.record.height
+        try store.publish(height: height, signedCheckpoint: note)
         builder.signed(note)
+        if synced {
+            try consensus.storeIsDurable(through: height)
+        } else {
+            syncer.request(height)
+            try consensus.storeIsDurable(through: syncer.durableHeight)
+        }
         return prepared.commit.record
+    }
+}
+
+/// Syncs the store behind the sequencer on its own thread, so that the store's fsync of block h
+/// overlaps with deciding block h + 1; reports the height up to which the store is durable.
+final class StoreSyncer: @unchecked Sendable {
+    private let store: LedgerStore
+    private let condition = NSCondition()
+    private var requested: UInt64 = 0
+    private var durable: UInt64 = 0
+    private var error: (any Error)?
+    private var state: State = .idle
+    private enum State { case idle, running, stopping, stopped }
+
+    init(store: LedgerStore) { self.store = store }
+
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard state == .idle else { return }
+        state = .running
+        let thread = Thread { [self] in run() }
+        thread.name = "cinnabar-store-sync"
+        thread.start()
+    }
+
+    /// Block `height` is written: sync it soon.
+    func request(_ height: UInt64) {
+        condition.lock()
+        requested = max(requested, height)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Every block up to this height is durable in the store.
+    var durableHeight: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return durable
+    }
+
+    /// Why the last sync failed, if it did (the store can no longer be trusted to write).
+    var failure: (any Error)? {
+        condition.lock()
+        defer { condition.unlock() }
+        return error
+    }
+
+    /// Syncs what is requested, stops the thread, and returns true if everything requested is durable.
+    func stop() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard state == .running else { return state == .stopped && error == nil && durable >= requested }
+        state = .stopping
+        condition.broadcast()
+        while state != .stopped { condition.wait() }
+        return error == nil && durable >= requested
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            while requested <= durable && state == .running && error == nil { condition.wait() }
+            if error != nil || requested <= durable { break }  // failed, or stopping with nothing left
+            let target = requested
+            condition.unlock()
+            var failure: (any Error)?
+            do { try store.syncWAL() } catch { failure = error }
+            condition.lock()
+            if let failure { error = failure } else { durable = target }
+        }
+        state = .stopped
+        condition.broadcast()
+        condition.unlock()
     }
 }

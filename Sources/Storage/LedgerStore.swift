@@ -133,10 +133,12 @@ public final class LedgerStore: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Writes a block atomically and fsyncs it. When this returns, the block survives any crash.
+    /// Writes a block atomically and, with `sync`, fsyncs it: when this returns, the block
+    /// survives any crash. Without `sync` the caller must keep the block durable elsewhere until
+    /// `syncWAL()` returns (the one-validator sequencer keeps the consensus WAL that decided it).
     /// Readers see it as the tip once `publish(height:signedCheckpoint:)` stores its signed
     /// checkpoint: validators sign only after the block is durable (consensus.md §2.8).
-    public func commit(_ block: BlockCommit) throws {
+    public func commit(_ block: BlockCommit, sync: Bool = true) throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
         let batch = WriteBatch()
         for (i, leaf) in block.leaves.enumerated() {
@@ -148,7 +150,7 @@ public final class LedgerStore: @unchecked Sendable {
         if let certificate = block.certificate { batch.put(blocksCF, Keys.certificate(block.record.height), certificate) }
         batch.put(metaCF, Keys.tip, Keys.u64(block.record.height))
         for (key, value) in block.derived { batch.put(indexCF, key, value) }
-        try db.write(batch, sync: true)
+        try db.write(batch, sync: sync)
 
         partialTiles.withLock { partials in
             for (key, tile) in block.tiles {
@@ -157,6 +159,12 @@ public final class LedgerStore: @unchecked Sendable {
         }
         for (key, tile) in block.tiles where tile.isFull { cacheFullTile(key, tile) }
         unpublished.withLock { $0 = block.record }
+    }
+
+    /// Makes every write so far durable (an fsync of RocksDB's WAL).
+    public func syncWAL() throws {
+        guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
+        try db.syncWAL()
     }
 
     /// Stores the signed checkpoint of the last committed block and makes that block the tip

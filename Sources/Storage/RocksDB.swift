@@ -170,6 +170,12 @@ public final class RocksDB: @unchecked Sendable {
         try withOpen { db in try checked("write") { err in rocksdb_write(db, options, batch.batch, err) } }
     }
 
+    /// Fsyncs RocksDB's write-ahead log: every write made so far, synced or not, is durable when
+    /// this returns.
+    public func syncWAL() throws {
+        try withOpen { db in try checked("flush_wal") { err in rocksdb_flush_wal(db, 1, err) } }
+    }
+
     /// Visits (key, value) pairs of `family` in key order from `start` (or the first key) until
     /// `body` returns false. Surfaces read errors (corruption) instead of stopping silently.
     public func scan(_ family: Family, from start: [UInt8]? = nil,

@@ -4,6 +4,7 @@ import CinnabarCrypto
 import Consensus
 import ConsensusStorage
 import Foundation
+import SignedNote
 import XCTest
 
 final class PersistenceTests: XCTestCase {
@@ -155,6 +156,37 @@ final class PersistenceTests: XCTestCase {
         XCTAssertEqual(try h.signCheckpoint(origin: c.origin, size: 5, root: rootB), .failure(.inconsistentCheckpoint(size: 5)))
         XCTAssertEqual(try h.signCheckpoint(origin: c.origin, size: 4, root: rootA), .failure(.inconsistentCheckpoint(size: 4)))
         XCTAssertNoThrow(try h.signCheckpoint(origin: c.origin, size: 6, root: rootB).get())
+    }
+
+    func testAnEarlierCheckpointIsSignedAgainOnlyIfItIsRememberedExactly() throws {
+        _ = try freshStore()
+        let key = c.keys[0]
+        func guardian() throws -> SignerGuard {
+            try SignerGuard(store: try FileStore(directory: directory), key: key.privateKey, checkpointKey: key.checkpointKey, chainID: c.origin)
+        }
+        let g = try guardian()
+        var lines: [UInt64: NoteSignature] = [:]
+        // More than `compactAfterRecords`, so that compaction has something to drop.
+        let count = UInt64(SignerGuard.compactAfterRecords + 8)
+        let roots = (UInt64(1)...count).map { SHA256.hash(Array("root \($0)".utf8)) }
+        for size in UInt64(1)...count { lines[size] = try g.signCheckpoint(origin: c.origin, size: size * 10, root: roots[Int(size) - 1]).get() }
+        // After a restart (the log is re-read), and after compaction rewrote it.
+        let compacted = try guardian()
+        try compacted.compactIfNeeded()
+        for h in [try guardian(), compacted] {
+            let oldest = Int(count) - SignerGuard.rememberedCheckpoints + 1
+            for size in UInt64(oldest)...count {
+                XCTAssertEqual(try h.signCheckpoint(origin: c.origin, size: size * 10, root: roots[Int(size) - 1]).get(), lines[size],
+                               "a remembered checkpoint gets its own signature back")
+            }
+            let size = count * 10 - 10
+            XCTAssertEqual(try h.signCheckpoint(origin: c.origin, size: size, root: roots[0]), .failure(.inconsistentCheckpoint(size: size)),
+                           "a remembered size with another root is refused")
+            XCTAssertEqual(try h.signCheckpoint(origin: c.origin, size: size + 5, root: roots[0]), .failure(.inconsistentCheckpoint(size: size + 5)),
+                           "a smaller size never signed is refused")
+            XCTAssertEqual(try h.signCheckpoint(origin: c.origin, size: UInt64(oldest - 1) * 10, root: roots[oldest - 2]),
+                           .failure(.inconsistentCheckpoint(size: UInt64(oldest - 1) * 10)), "one no longer remembered is refused")
+        }
     }
 
     func testRecordFileToldATornTailFromDamageInTheMiddle() throws {

@@ -665,7 +665,8 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
             throw ConsensusDriverError("block \(block.trailer.height) was decided but its entries do not apply to the store")
         }
         plans = []
-        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: derived)
+        let leafHashes = d.value.evaluation.leafHashes
+        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: derived, leafHashes: leafHashes)
         do {
             try store.commit(prepared.commit)  // (a)
         } catch {
@@ -674,7 +675,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         }
         builder.accept(prepared)
         applier.committed(plan)
-        chain.apply(block)  // (b)
+        chain.apply(block, leafHashes: leafHashes)  // (b)
         guard chain.root == prepared.commit.record.root else { throw ConsensusDriverError("the stored block \(chain.height) gives another root") }
         published = false
         lastDecisionAt = monotonicMillis()
@@ -684,7 +685,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         timers.removeAll()
         var receipts: [(index: UInt64, waiters: [Waiter])] = []
         for (k, entry) in block.entries.enumerated() {
-            let hash = RFC6962.leafHash(entry)
+            let hash = leafHashes.count == block.entries.count + 1 ? leafHashes[k] : RFC6962.leafHash(entry)
             known.insert(hash)
             mempool[hash] = nil
             sharedAt[hash] = nil
