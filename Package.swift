@@ -34,7 +34,7 @@ let package = Package(
         // Tendermint (consensus.md): the pure core, its WAL and signer guard over a DurableStore.
         .target(name: "Consensus", dependencies: ["CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // Consensus persistence on real files (fsync'd WAL and signer log).
-        .target(name: "ConsensusStorage", dependencies: ["Consensus"]),
+        .target(name: "ConsensusStorage", dependencies: ["Consensus", "CCinnabar"]),
         // The deterministic simulator of consensus.md §3.2: one thread, seeded PRNG, virtual clock.
         .target(name: "ConsensusSim", dependencies: ["Consensus", "CinnabarCrypto", "MerkleLog", "SignedNote", "Ledger"]),
         // Validator-to-validator links: Noise_IK_25519_ChaChaPoly_SHA256 over TCP (Specs/peer-protocol.md).

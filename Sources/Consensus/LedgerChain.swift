@@ -128,7 +128,8 @@ public struct LedgerChain: ValueEvaluator {
         let id = ValueID(origin: origin, size: next.size, root: newRoot)
         let (valid, verified) = isValid(block, leafHashes: leafHashes)
         leafHashes.append(trailerHash)
-        return Evaluation(id: id, size: next.size, root: newRoot, isValid: valid, signaturesVerified: verified, leafHashes: leafHashes)
+        return Evaluation(id: id, size: next.size, root: newRoot, isValid: valid, signaturesVerified: verified, leafHashes: leafHashes,
+                          tree: next)
     }
 
     private func isValid(_ block: LedgerBlock, leafHashes: [Hash]) -> (Bool, Int) {
@@ -183,12 +184,15 @@ public struct LedgerChain: ValueEvaluator {
     /// Advances past a decided block (`evaluate` returned it valid for this chain). If it carries a
     /// validator-set change, the new set decides from the next height on (`isEpochBoundary`), and
     /// the set that decided this block signs its checkpoint.
-    /// `leafHashes`, if given, are the block's leaf hashes with the trailer's last
-    /// (`Evaluation.leafHashes`), so that its leaves are not hashed again.
-    public mutating func apply(_ block: LedgerBlock, leafHashes: [Hash] = []) {
+    /// `evaluated`, if given, is the tree with the block appended that its evaluation on this chain
+    /// built (`Evaluation.tree`); else `leafHashes`, the block's leaf hashes with the trailer's
+    /// last (`Evaluation.leafHashes`): what is given saves hashing the leaves again.
+    public mutating func apply(_ block: LedgerBlock, leafHashes: [Hash] = [], evaluated: TreeAppender? = nil) {
         precondition(block.trailer.height == height + 1 && block.trailer.previousSize == size
                      && block.trailer.previousRoot == root, "block does not chain to the tip")
-        if leafHashes.count == block.entries.count + 1 {
+        if let evaluated, evaluated.size == size + UInt64(block.entries.count) + 1 {
+            tree = evaluated
+        } else if leafHashes.count == block.entries.count + 1 {
             for hash in leafHashes { tree.append(leafHash: hash) }
         } else {
             for entry in block.entries { tree.append(leafHash: RFC6962.leafHash(entry)) }

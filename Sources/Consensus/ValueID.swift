@@ -2,6 +2,7 @@
 // checkpoint (origin, size, root), so "the block decided at height h" and "checkpoint(h)" are one.
 import CinnabarCrypto
 import Ledger
+import MerkleLog
 
 /// The 32-byte identifier of a proposed block:
 /// `SHA-256("ledger-block/v1" ‖ 0x00 ‖ u16 len(origin) ‖ origin ‖ u64 size ‖ root)`.
@@ -63,14 +64,19 @@ public struct Evaluation: Hashable, Sendable {
     /// root: the block store reuses them instead of hashing every leaf again. Derived from the
     /// value's bytes, so not part of equality. Empty if the evaluator does not provide them.
     public let leafHashes: [Hash]
+    /// The tree with the block appended, its changed tiles not yet taken: the block store writes
+    /// those tiles instead of building the tree again. Derived, not part of equality.
+    public let tree: TreeAppender?
 
-    public init(id: ValueID, size: UInt64, root: Hash, isValid: Bool, signaturesVerified: Int = 0, leafHashes: [Hash] = []) {
+    public init(id: ValueID, size: UInt64, root: Hash, isValid: Bool, signaturesVerified: Int = 0, leafHashes: [Hash] = [],
+                tree: TreeAppender? = nil) {
         self.id = id
         self.size = size
         self.root = root
         self.isValid = isValid
         self.signaturesVerified = signaturesVerified
         self.leafHashes = leafHashes
+        self.tree = tree
     }
 
     public static func == (a: Evaluation, b: Evaluation) -> Bool {

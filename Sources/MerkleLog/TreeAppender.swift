@@ -11,8 +11,9 @@ public struct TreeAppender: Sendable {
     private var partials: [StoredTile]
     /// Tiles that became full since the last `takeChangedTiles()`.
     private var completed: [(TileKey, StoredTile)] = []
-    /// Levels whose partial tile received a hash since the last `takeChangedTiles()`.
-    private var touched: Set<UInt8> = []
+    /// Levels whose partial tile received a hash since the last `takeChangedTiles()`, one bit per
+    /// level (a 64-bit tree has at most 8 tile levels).
+    private var touched: UInt32 = 0
 
     /// An empty tree.
     public init() {
@@ -57,7 +58,7 @@ public struct TreeAppender: Sendable {
         var level: UInt8 = 0
         while true {
             if Int(level) == partials.count { partials.append(StoredTile()) }
-            touched.insert(level)
+            touched |= 1 << UInt32(level)
             let index = TreeAppender.partialKey(level: level, size: size).index
             guard let root = partials[Int(level)].append(hash) else { break }
             // The tile is full: store it, start the next, and carry its root one tile level up.
@@ -85,11 +86,11 @@ public struct TreeAppender: Sendable {
     /// tile that changed (under the key a reader will ask for). Empty partial tiles are skipped.
     public mutating func takeChangedTiles() -> [(TileKey, StoredTile)] {
         var out = completed
-        for level in touched.sorted() where partials[Int(level)].width > 0 {
-            out.append((TreeAppender.partialKey(level: level, size: size), partials[Int(level)]))
+        for level in 0..<partials.count where touched & (1 << UInt32(level)) != 0 && partials[level].width > 0 {
+            out.append((TreeAppender.partialKey(level: UInt8(level), size: size), partials[level]))
         }
         completed = []
-        touched = []
+        touched = 0
         return out
     }
 }

@@ -51,10 +51,11 @@ public struct BlockBuilder: Sendable {
 
     /// The store's writes for a decided block (`entries` then `trailer`, chained to the tip), with
     /// its commit certificate and no checkpoint yet: validators sign it once it is durable.
-    /// `leafHashes` are the block's leaf hashes (trailer last) if its evaluation computed them
-    /// (`Evaluation.leafHashes`); otherwise they are computed here.
+    /// `evaluatedTree` is the tree with the block appended as the block's evaluation built it on
+    /// this same tip (`Evaluation.tree`), `leafHashes` its leaf hashes (trailer last,
+    /// `Evaluation.leafHashes`): what is given is used instead of hashing the leaves again.
     public func prepare(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])] = [],
-                        leafHashes: [Hash] = []) throws -> Prepared {
+                        leafHashes: [Hash] = [], evaluatedTree: TreeAppender? = nil) throws -> Prepared {
         let entries = block.entries, trailer = block.trailer
         let height = (tip?.height ?? 0) + 1
         guard trailer.height == height, trailer.previousSize == (tip?.size ?? 0), Int(trailer.entryCount) == entries.count else {
@@ -62,7 +63,9 @@ public struct BlockBuilder: Sendable {
         }
         var tree = appender
         let trailerLeaf = trailer.leafData
-        if leafHashes.count == entries.count + 1 {
+        if let evaluatedTree, evaluatedTree.size == appender.size + UInt64(entries.count) + 1 {
+            tree = evaluatedTree
+        } else if leafHashes.count == entries.count + 1 {
             for hash in leafHashes { tree.append(leafHash: hash) }
         } else {
             for entry in entries { tree.append(leafHash: RFC6962.leafHash(entry)) }

@@ -72,17 +72,17 @@ final class BlockConsensus {
     var recoveredDecision: Decided? {
         for effect in pending {
             if case let .decided(d) = effect, let block = LedgerBlock(encoded: d.value.bytes) {
-                return Decided(block: block, certificate: WireCodec.encode(d.certificate), leafHashes: d.value.evaluation.leafHashes)
+                return Decided(block: block, certificate: WireCodec.encode(d.certificate), evaluation: d.value.evaluation)
             }
         }
         return nil
     }
 
-    /// A decided block, its encoded certificate, and its leaf hashes (trailer last) from valid(v).
+    /// A decided block, its encoded certificate, and its evaluation (leaf hashes and tree).
     struct Decided {
         let block: LedgerBlock
         let certificate: [UInt8]
-        let leafHashes: [Hash]
+        let evaluation: Evaluation
     }
 
     /// Proposes a block of `entries` for the next height and returns it decided, with its
@@ -100,7 +100,7 @@ final class BlockConsensus {
             if case let .decided(d) = effect {
                 guard d.value.bytes == value else { throw ConsensusDriverError("height \(height) decided another block") }
                 decidedRoot = d.value.evaluation.root
-                return Decided(block: block, certificate: WireCodec.encode(d.certificate), leafHashes: d.value.evaluation.leafHashes)
+                return Decided(block: block, certificate: WireCodec.encode(d.certificate), evaluation: d.value.evaluation)
             }
             if case let .refused(why) = effect { throw ConsensusDriverError("the signer guard refused: \(why)") }
         }

@@ -324,7 +324,8 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     private func commitDecided(_ decided: BlockConsensus.Decided, derived: [(key: [UInt8], value: [UInt8])], synced: Bool) throws -> BlockRecord {
         if let failure = syncer.failure { throw failure }
         let block = decided.block
-        let prepared = try builder.prepare(block, certificate: decided.certificate, derived: derived, leafHashes: decided.leafHashes)
+        let prepared = try builder.prepare(block, certificate: decided.certificate, derived: derived,
+                                           leafHashes: decided.evaluation.leafHashes, evaluatedTree: decided.evaluation.tree)
         do {
             try store.commit(prepared.commit, sync: synced)
         } catch {

@@ -178,7 +178,8 @@ final class EngineTests: XCTestCase {
                                                tree: builder.tree)
             for record in records {
                 let decided = try consensus.decide(entries: [[LeafTag.record.rawValue] + record.bytes], timeMillis: LedgerNode.wallClockMillis())
-                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate, leafHashes: decided.leafHashes))
+                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate, leafHashes: decided.evaluation.leafHashes,
+                                                   evaluatedTree: decided.evaluation.tree))
                 notes.append(try consensus.committed(decided.block, tree: builder.tree))
             }
             XCTAssertEqual(try XCTUnwrap(store.tip).height, tipHeight, "nothing stored")
