@@ -54,8 +54,9 @@ struct ReceiptBody: Encodable {
 public struct RecordRoutes: Sendable {
     let node: LedgerNode
     let codeKey: CodeKey?
-    /// Citizen answers, reused while the tree size and the date are unchanged (an answer depends
-    /// on nothing else). Two generations, bounded.
+    /// Citizen answers by code, reused while the tree size and the date are unchanged (an answer
+    /// depends on nothing else: a code names one record for ever). Two generations, bounded; in
+    /// memory only, so the store still holds no code in clear.
     let answers = AnswerCache(capacity: 8192)
 
     /// `codeKey` lets the node answer code lookups; without it `/v1/verify` answers 503.
@@ -196,17 +197,17 @@ public struct RecordRoutes: Sendable {
 
     func verify(_ input: String) throws -> Response {
         let code: VerificationCode
-        do { code = try VerificationCode(parsing: input.removingPercentEncoding ?? input) } catch {
+        do { code = try VerificationCode(parsing: input.contains("%") ? input.removingPercentEncoding ?? input : input) } catch {
             throw Problem.badRequest(error.code, error.description)
         }
         guard let codeKey else {
             throw Problem(.serviceUnavailable, code: "no_code_key", title: "Lookups unavailable", detail: "this node holds no code key")
         }
+        let key = "\(code.value)|\(node.store.size)|\(RecordWriter.today())"
+        if let cached = answers.get(key) { return cachedJSON(cached) }
         guard let summary = node.records.record(code: code, codeKey: codeKey), let logged = try node.records.logged(summary.recordID) else {
             throw Problem.notFound("NOT_FOUND", "no record carries the code \(code.grouped)")
         }
-        let key = "\(summary.recordID)|\(node.store.size)|\(RecordWriter.today())"
-        if let cached = answers.get(key) { return cachedJSON(cached) }
         let r = logged.record
         let view = try node.records.documentView(r.recordID, today: RecordWriter.today())
         let issuer = node.records.registry.members[r.writerOrg]
@@ -228,14 +229,14 @@ public struct RecordRoutes: Sendable {
             history: history,
             caveat: "Proves that this record was logged unchanged at the time shown and by whom; not the truth of its content.",
             receipt: try receiptBody(recordID: r.recordID, index: logged.leafIndex, duplicate: false))
-        let bytes = JSON.encode(body)
+        let bytes = ByteBuffer(bytes: JSON.encode(body))
         answers.put(key, bytes)
         return cachedJSON(bytes)
     }
 
-    private func cachedJSON(_ bytes: [UInt8]) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    /// The answer's buffer is shared, not copied (a ByteBuffer is copy-on-write; responses only read it).
+    private func cachedJSON(_ bytes: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: bytes))
     }
 
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
@@ -318,11 +319,11 @@ extension RecordRoutes {
 
 /// A bounded two-generation cache of encoded answers.
 final class AnswerCache: Sendable {
-    private let entries = Mutex<(current: [String: [UInt8]], previous: [String: [UInt8]])>(([:], [:]))
+    private let entries = Mutex<(current: [String: ByteBuffer], previous: [String: ByteBuffer])>(([:], [:]))
     private let capacity: Int
     init(capacity: Int) { self.capacity = capacity }
 
-    func get(_ key: String) -> [UInt8]? {
+    func get(_ key: String) -> ByteBuffer? {
         entries.withLock { e in
             if let hit = e.current[key] { return hit }
             guard let old = e.previous[key] else { return nil }
@@ -331,7 +332,7 @@ final class AnswerCache: Sendable {
         }
     }
 
-    func put(_ key: String, _ value: [UInt8]) {
+    func put(_ key: String, _ value: ByteBuffer) {
         entries.withLock { e in
             if e.current.count >= capacity / 2 { e.previous = e.current; e.current = [:] }
             e.current[key] = value

@@ -113,6 +113,25 @@ final class RecordAPITests: XCTestCase {
         XCTAssertEqual(try request("GET", "/v1/verify/\(VerificationCode.generate(kind: .notarial).value)").status, 404)
     }
 
+    /// Answers are cached by code for a tree size and a date: a status record changes the size,
+    /// so the next lookup is answered afresh, never from the cache.
+    func testACachedAnswerIsNotServedOnceTheDocumentIsRevoked() throws {
+        let code = try XCTUnwrap(demoCodes["notarial-valid"])
+        let first = try request("GET", "/v1/verify/\(code)")
+        XCTAssertEqual(first.json["result"] as? String, "VALID")
+        XCTAssertEqual(try request("GET", "/v1/verify/\(code)").json["result"] as? String, "VALID")
+        let id = try XCTUnwrap(first.json["record_id"] as? String)
+        let today = RecordWriter.today()
+        let revocation = try writer().record(.documentRevoked, refs: [Ref(recordID: id, rel: "target")], payload: [
+            "scope": .string("whole"), "effect": .string("void_ab_initio"), "effective_from": .string(today),
+            "reason": .string("contrary_to_facts"), "decision_number": .string("(2026)川成证撤字第9号"), "announced_at": .string(today),
+        ])
+        XCTAssertEqual(try request("POST", "/v1/records", body: revocation.bytes).status, 201)
+        let after = try request("GET", "/v1/verify/\(code)")
+        XCTAssertEqual(after.json["result"] as? String, "REVOKED")
+        XCTAssertEqual((after.json["history"] as? [[String: Any]])?.first?["type"] as? String, "DOCUMENT_REVOKED")
+    }
+
     func testAPractitionersPublicCreditProfile() throws {
         let r = try request("GET", "/v1/practitioners/15101201910000001/credit")
         XCTAssertEqual(r.status, 200)
