@@ -7,6 +7,7 @@ public final class ConsensusWAL {
     private let store: DurableStore
     private let name: String
     private var pending = false
+    private var synced = false
     /// The inputs found on open, in order (replayed by the driver).
     public let recovered: [Input]
 
@@ -44,11 +45,15 @@ public final class ConsensusWAL {
         pending = true
     }
 
-    /// Makes every appended input durable (no-op when nothing is pending).
+    /// Makes every appended input durable (no-op when nothing is pending). The first sync of a
+    /// height also creates the next height's (empty) file, so that the one directory fsync a new
+    /// file needs covers both, and the next height's first sync needs none.
     public func sync() throws {
         guard pending else { return }
+        if !synced { try store.append(ConsensusWAL.fileName(height: height + 1), []) }
         try store.sync(name)
         pending = false
+        synced = true
     }
 
     /// Deletes this height's file once the height is decided and its block durable. The deletion

@@ -148,10 +148,12 @@ public final class FileStore: DurableStore {
         return out.sorted()
     }
 
+    /// Fsyncs the directory: every entry created so far is durable after it.
     private func syncDirectory() throws {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw FileStoreError(call: "open", path: directory, errno: errno) }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw FileStoreError(call: "fsync", path: directory, errno: errno) }
+        newEntries.removeAll()
     }
 }

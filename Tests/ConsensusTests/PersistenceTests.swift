@@ -65,7 +65,9 @@ final class PersistenceTests: XCTestCase {
             XCTAssertTrue(signature.verify(keys: chain.verifierKeys, checkpointText: chain.checkpointText))
             effects = try r.startNextHeight(evaluator: chain)
         }
-        XCTAssertEqual(try store.names(), [SignerGuard.fileName], "the WALs of decided heights are gone")
+        XCTAssertEqual(try store.names(), [SignerGuard.fileName, ConsensusWAL.fileName(height: 4)],
+                       "the WALs of decided heights are gone; the next height's exists, empty (made with height 3's)")
+        XCTAssertEqual(try store.read(ConsensusWAL.fileName(height: 4)), [])
     }
 
     func testReplayAfterARestartSendsTheSameSignedMessagesAgain() throws {
