@@ -11,8 +11,17 @@ import Storage
 /// Registers the log's read routes on `router`.
 public struct LogRoutes: Sendable {
     let node: LedgerNode
+    /// This node's name and validator verifier key (read once from its key file).
+    let identity: (name: String, key: String)?
 
-    public init(node: LedgerNode) { self.node = node }
+    public init(node: LedgerNode) {
+        self.node = node
+        let origin = node.genesis.origin
+        identity = (try? node.directory.loadKey()).flatMap { key in
+            (try? Validator(name: node.config.validator, publicKey: key.verifierKey.publicKey).verifierKey(origin: origin).vkey)
+                .map { (node.config.validator, $0) }
+        }
+    }
 
     /// Full tiles and bundles never change: cache them for a year.
     static let immutable = "public, max-age=31536000, immutable"
@@ -98,6 +107,8 @@ public struct LogRoutes: Sendable {
 
     struct LogBody: Encodable {
         struct Member: Encodable { let name: String; let key: String }
+        /// The answering node: its name, its verifier key, and whether it votes.
+        struct Node: Encodable { let name: String; let key: String; let role: String }
         let origin: String
         let size: UInt64
         let height: UInt64
@@ -105,6 +116,7 @@ public struct LogRoutes: Sendable {
         let quorum: Int
         let epoch: UInt64
         let checkpoint: String
+        let node: Node?
     }
 
     func logInfo() throws -> Response {
@@ -114,8 +126,9 @@ public struct LogRoutes: Sendable {
             LogBody.Member(name: $0.name, key: try $0.verifierKey(origin: node.genesis.origin).vkey)
         }
         let note = try tip.flatMap { try node.store.checkpoint(height: $0.height) } ?? ""
+        let me = identity.map { LogBody.Node(name: $0.name, key: $0.key, role: node.isObserver ? "observer" : "validator") }
         return json(LogBody(origin: node.genesis.origin, size: tip?.size ?? 0, height: tip?.height ?? 0,
-                            validators: members, quorum: inForce.validators.quorum, epoch: inForce.epoch, checkpoint: note))
+                            validators: members, quorum: inForce.validators.quorum, epoch: inForce.epoch, checkpoint: note, node: me))
     }
 
     private func number(_ request: Request, _ name: String) throws -> UInt64 {

@@ -6,6 +6,7 @@ import ArgumentParser
 import CinnabarCrypto
 import Foundation
 import Ledger
+import MerkleLog
 import Node
 import SignedNote
 
@@ -60,6 +61,7 @@ struct ValidatorsPropose: ParsableCommand {
 
     @Option(help: "A node of the consortium (its /v1/log gives the set in force and the epoch).") var node: String
     @Option(help: "Add a validator: NAME=VERIFIER-KEY (a synced observer's key).") var add: String?
+    @Option(help: "With --add: the API URL of the node that will validate; it must already run as an observer of this log, with that name and key, and be synced.") var observer: String?
     @Option(help: "Remove the validator NAME.") var remove: String?
     @Option(help: "Give validator NAME a new key: NAME=VERIFIER-KEY.") var rotate: String?
     @Option(name: .shortAndLong, help: "The proposal file to write.") var output: String
@@ -75,7 +77,9 @@ struct ValidatorsPropose: ParsableCommand {
         var next = current
         switch (add, remove, rotate) {
         case let (spec?, nil, nil):
-            next.append(try member(spec))
+            let joining = try member(spec)
+            try requireSyncedObserver(joining, origin: origin, log: log)
+            next.append(joining)
         case let (nil, name?, nil):
             guard next.contains(where: { $0.name == name }) else { throw CLIError("\(name) is not a validator") }
             next.removeAll { $0.name == name }
@@ -93,6 +97,42 @@ struct ValidatorsPropose: ParsableCommand {
         out.change = Base64.encode(ValidatorSetChange(newSet: new, approvals: []).leafData)
         try out.write(output)
         say("wrote \(output): epoch \(epoch), \(current.count) → \(next.count) validators; needs \(try proposal.currentSet().quorum) approvals")
+    }
+
+    /// How far (in blocks) the joining observer may trail the node asked, and still count as synced.
+    static let syncedWithinBlocks: UInt64 = 8
+
+    /// A validator joins as a synced observer first (consensus.md §2.10): the node at `--observer`
+    /// must serve this log as an observer under the name and key being added, hold a checkpoint
+    /// the consortium's log is consistent with (checked by a consistency proof from the node
+    /// asked), and trail it by at most `syncedWithinBlocks` blocks.
+    private func requireSyncedObserver(_ joining: ChangeProposal.Member, origin: String, log: [String: Any]) throws {
+        guard let observer else {
+            throw CLIError("a validator joins as a synced observer first: run it as an observer, then give --observer URL (its API)")
+        }
+        let theirs = try NodeClient.json(try NodeClient.send("GET", normalisedNode(observer) + "/v1/log"))
+        guard theirs["origin"] as? String == origin else { throw CLIError("\(observer) serves another log than \(origin)") }
+        guard let me = theirs["node"] as? [String: Any], me["role"] as? String == "observer" else {
+            throw CLIError("\(observer) is not an observer of \(origin) (it must follow the log before it validates)")
+        }
+        guard me["name"] as? String == joining.name, me["key"] as? String == joining.key else {
+            throw CLIError("\(observer) runs as \(me["name"] as? String ?? "?") with another key than the one proposed for \(joining.name)")
+        }
+        let height = (log["height"] as? NSNumber)?.uint64Value ?? 0, theirHeight = (theirs["height"] as? NSNumber)?.uint64Value ?? 0
+        guard theirHeight + ValidatorsPropose.syncedWithinBlocks >= height else {
+            throw CLIError("\(observer) is not synced: it holds \(theirHeight) of \(height) blocks")
+        }
+        // Its checkpoint is a prefix of the consortium's log: a consistency proof from the node asked.
+        guard let ours = log["checkpoint"] as? String, let their = theirs["checkpoint"] as? String else {
+            throw CLIError("no checkpoint to compare")
+        }
+        let a = try Checkpoint(parsing: try Note(parsing: their).text), b = try Checkpoint(parsing: try Note(parsing: ours).text)
+        let (older, newer, server) = a.size <= b.size ? (a, b, node) : (b, a, observer)
+        let proof = try NodeClient.json(try NodeClient.send("GET", normalisedNode(server) + "/v1/proofs/consistency?from=\(older.size)&to=\(newer.size)"))
+        let hashes = (proof["consistency_proof"] as? [String] ?? []).compactMap(Hash.init(base64:))
+        do { try ConsistencyProof.verify(from: older.size, fromRoot: older.root, to: newer.size, toRoot: newer.root, proof: hashes) } catch {
+            throw CLIError("\(observer) holds a log that is not a prefix of the consortium's, or the other way round (sizes \(a.size), \(b.size)): \(error)")
+        }
     }
 
     private func member(_ spec: String) throws -> ChangeProposal.Member {

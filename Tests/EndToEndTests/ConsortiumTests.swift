@@ -75,7 +75,18 @@ final class ConsortiumTests: XCTestCase {
         var acked = try c.write(6, to: 0)
         let observerKey = try XCTUnwrap(try c.nodes[0].loadConfig().observers?.first?.key)
 
-        try c.changeValidators(["--add", "observer-1=\(observerKey)"], approvers: [0, 1, 2], epoch: 1)
+        // A validator joins as a synced observer first: the proposal names the node that will
+        // validate, and the tool checks it follows this log under that name and key.
+        let proposal = c.dir.path + "/refused.json"
+        for (extra, why) in [([String](), "synced observer first"), (["--observer", c.urls[2]], "is not an observer"),
+                             (["--observer", c.urls[4]], "with another key")] {
+            let key = why == "with another key" ? try XCTUnwrap(try c.nodes[0].loadGenesis().validators.first?.key) : observerKey
+            let refused = try cinnabar(["validators", "propose", "--node", c.urls[1], "--add", "observer-1=\(key)", "-o", proposal] + extra)
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertTrue(refused.stderr.contains(why), refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: proposal))
+        }
+        try c.changeValidators(["--add", "observer-1=\(observerKey)", "--observer", c.urls[4]], approvers: [0, 1, 2], epoch: 1)
         acked += try c.write(6, to: 4)  // the new validator takes writes
         try c.changeValidators(["--remove", "notary"], approvers: [1, 2, 3, 4], epoch: 2)
         acked += try c.write(6, to: 2)
