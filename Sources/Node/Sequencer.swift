@@ -192,7 +192,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         condition.lock()
         running = true
         condition.unlock()
-        syncer.start()
+        syncer.start(durable: store.tip?.height ?? 0)
         let thread = Thread { [self] in run() }
         thread.name = "cinnabar-sequencer"
         thread.start()
@@ -341,10 +341,19 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
             try consensus.storeIsDurable(through: height)
         } else {
             syncer.request(height)
+            // Never more unsynced heights than the signer guard remembers: a replay after a power
+            // cut must get every one of their signatures back.
+            syncer.wait(untilDurable: height - min(height, Sequencer.maxUnsyncedHeights))
             try consensus.storeIsDurable(through: syncer.durableHeight)
         }
         return prepared.commit.record
     }
+}
+
+extension Sequencer {
+    /// Heights whose blocks may be decided and acknowledged before the store has synced them
+    /// (kept durable by their WALs meanwhile); well inside `SignerGuard.rememberedHeights`.
+    static let maxUnsyncedHeights: UInt64 = 8
 }
 
 /// Syncs the store behind the sequencer on its own thread, so that the store's fsync of block h
@@ -360,11 +369,14 @@ final class StoreSyncer: @unchecked Sendable {
 
     init(store: LedgerStore) { self.store = store }
 
-    func start() {
+    /// Starts the thread; every block up to `durable` is already synced.
+    func start(durable: UInt64) {
         condition.lock()
         defer { condition.unlock() }
         guard state == .idle else { return }
         state = .running
+        self.durable = durable
+        requested = max(requested, durable)
         let thread = Thread { [self] in run() }
         thread.name = "cinnabar-store-sync"
         thread.start()
@@ -383,6 +395,13 @@ final class StoreSyncer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return durable
+    }
+
+    /// Blocks until every block up to `height` is durable, the syncer has failed, or it stopped.
+    func wait(untilDurable height: UInt64) {
+        condition.lock()
+        defer { condition.unlock() }
+        while durable < height && error == nil && state == .running { condition.wait() }
     }
 
     /// Why the last sync failed, if it did (the store can no longer be trusted to write).
@@ -414,6 +433,7 @@ final class StoreSyncer: @unchecked Sendable {
             do { try store.syncWAL() } catch { failure = error }
             condition.lock()
             if let failure { error = failure } else { durable = target }
+            condition.broadcast()
         }
         state = .stopped
         condition.broadcast()

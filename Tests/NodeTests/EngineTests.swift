@@ -202,5 +202,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(node.store.tip).height, tipHeight + 4)
         let left = try FileStore(directory: ledger.directory.consensusPath).names().compactMap(ConsensusWAL.height(ofFile:))
         XCTAssertTrue(left.allSatisfy { $0 > tipHeight + 3 }, "the recovered heights' WALs are gone once the store synced them: \(left)")
+        // The sequencer never runs further ahead of the store's sync than the guard remembers.
+        XCTAssertLessThan(Sequencer.maxUnsyncedHeights + 1, SignerGuard.rememberedHeights)
+        XCTAssertLessThan(Int(Sequencer.maxUnsyncedHeights) + 1, SignerGuard.rememberedCheckpoints)
     }
 }
