@@ -185,15 +185,12 @@ public struct LedgerChain: ValueEvaluator {
     /// validator-set change, the new set decides from the next height on (`isEpochBoundary`), and
     /// the set that decided this block signs its checkpoint.
     /// `evaluated`, if given, is the tree with the block appended that its evaluation on this chain
-    /// built (`Evaluation.tree`); else `leafHashes`, the block's leaf hashes with the trailer's
-    /// last (`Evaluation.leafHashes`): what is given saves hashing the leaves again.
-    public mutating func apply(_ block: LedgerBlock, leafHashes: [Hash] = [], evaluated: TreeAppender? = nil) {
+    /// built (`Evaluation.tree`): it saves hashing the leaves again.
+    public mutating func apply(_ block: LedgerBlock, evaluated: TreeAppender? = nil) {
         precondition(block.trailer.height == height + 1 && block.trailer.previousSize == size
                      && block.trailer.previousRoot == root, "block does not chain to the tip")
         if let evaluated, evaluated.size == size + UInt64(block.entries.count) + 1 {
             tree = evaluated
-        } else if leafHashes.count == block.entries.count + 1 {
-            for hash in leafHashes { tree.append(leafHash: hash) }
         } else {
             for entry in block.entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
             tree.append(leafHash: RFC6962.leafHash(block.trailer.leafData))

@@ -118,21 +118,23 @@ public final class FileStore: DurableStore {
     }
 
     public func remove(_ name: String) throws {
-        if let fd = appenders.removeValue(forKey: name) { close(fd) }
-        newEntries.remove(name)
-        if unlink(path(name)) != 0 {
-            if errno == ENOENT { return }
-            throw FileStoreError(call: "unlink", path: path(name), errno: errno)
-        }
+        guard try unlinkIfPresent(name) else { return }
         try syncDirectory()
     }
 
     public func discard(_ name: String) throws {
+        _ = try unlinkIfPresent(name)
+    }
+
+    /// Closes and unlinks the file; false if it did not exist. The directory is not synced.
+    private func unlinkIfPresent(_ name: String) throws -> Bool {
         if let fd = appenders.removeValue(forKey: name) { close(fd) }
         newEntries.remove(name)
-        if unlink(path(name)) != 0 && errno != ENOENT {
+        guard unlink(path(name)) == 0 else {
+            if errno == ENOENT { return false }
             throw FileStoreError(call: "unlink", path: path(name), errno: errno)
         }
+        return true
     }
 
     public func names() throws -> [String] {

@@ -1,7 +1,6 @@
 // Turns a decided block into what the store writes: leaves, changed tiles, block record and
 // commit certificate, on top of the durable tip. Blocks are made and decided by the consensus
 // engine (BlockConsensus); this is only the storage side of a decision. Pure.
-import CinnabarCrypto
 import Consensus
 import Ledger
 import MerkleLog
@@ -52,10 +51,9 @@ public struct BlockBuilder: Sendable {
     /// The store's writes for a decided block (`entries` then `trailer`, chained to the tip), with
     /// its commit certificate and no checkpoint yet: validators sign it once it is durable.
     /// `evaluatedTree` is the tree with the block appended as the block's evaluation built it on
-    /// this same tip (`Evaluation.tree`), `leafHashes` its leaf hashes (trailer last,
-    /// `Evaluation.leafHashes`): what is given is used instead of hashing the leaves again.
+    /// this same tip (`Evaluation.tree`): given, it is used instead of hashing the leaves again.
     public func prepare(_ block: LedgerBlock, certificate: [UInt8], derived: [(key: [UInt8], value: [UInt8])] = [],
-                        leafHashes: [Hash] = [], evaluatedTree: TreeAppender? = nil) throws -> Prepared {
+                        evaluatedTree: TreeAppender? = nil) throws -> Prepared {
         let entries = block.entries, trailer = block.trailer
         let height = (tip?.height ?? 0) + 1
         guard trailer.height == height, trailer.previousSize == (tip?.size ?? 0), Int(trailer.entryCount) == entries.count else {
@@ -65,8 +63,6 @@ public struct BlockBuilder: Sendable {
         let trailerLeaf = trailer.leafData
         if let evaluatedTree, evaluatedTree.size == appender.size + UInt64(entries.count) + 1 {
             tree = evaluatedTree
-        } else if leafHashes.count == entries.count + 1 {
-            for hash in leafHashes { tree.append(leafHash: hash) }
         } else {
             for entry in entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
             tree.append(leafHash: RFC6962.leafHash(trailerLeaf))

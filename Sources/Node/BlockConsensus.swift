@@ -25,10 +25,15 @@ final class BlockConsensus {
     private let proposer: String
     /// The signature lines on the tip's checkpoint: what the next block embeds (§2.9).
     private(set) var lastSignatureLines: String
-    /// Effects not handled yet: after a height starts, the request for a value.
+    /// Effects not handled yet: after a height starts, the request for a value; once it is
+    /// decided (or a decision is replayed from the WAL), the decision.
     private var pending: [Effect]
-    /// The root the decided block produces (the decision's evaluation), checked when it is stored.
-    private var decidedRoot: Hash?
+
+    /// The decision among the pending effects: the block to store next.
+    private var decision: Decision? {
+        for effect in pending { if case let .decided(d) = effect { return d } }
+        return nil
+    }
 
     /// Opens the engine at the store's tip. The signer state in `files` must exist (`create`
     /// makes it for a new ledger); if it is gone the node refuses to sign (§2.8).
@@ -58,11 +63,7 @@ final class BlockConsensus {
                 try store.publish(height: tip.height, signedCheckpoint: chain.checkpointText + "\n" + lastSignatureLines)
             }
         }
-        pending = try replica.start()
-        // A decision replayed from the WAL: `committed` checks the stored block against it too.
-        for effect in pending {
-            if case let .decided(d) = effect { decidedRoot = d.value.evaluation.root }
-        }
+        pending = try replica.start()  // a decision replayed from the WAL is `recoveredDecision`
     }
 
     /// Creates the signer state of a new validator in `files` (once, with the ledger).
@@ -70,12 +71,8 @@ final class BlockConsensus {
 
     /// A block decided before a crash but not yet in the store (replayed from the WAL), if any.
     var recoveredDecision: Decided? {
-        for effect in pending {
-            if case let .decided(d) = effect, let block = LedgerBlock(encoded: d.value.bytes) {
-                return Decided(block: block, certificate: WireCodec.encode(d.certificate), evaluation: d.value.evaluation)
-            }
-        }
-        return nil
+        guard let d = decision, let block = LedgerBlock(encoded: d.value.bytes) else { return nil }
+        return Decided(block: block, certificate: WireCodec.encode(d.certificate), evaluation: d.value.evaluation)
     }
 
     /// A decided block, its encoded certificate, and its evaluation (leaf hashes and tree).
@@ -97,14 +94,11 @@ final class BlockConsensus {
         let value = block.encoded
         pending = try replica.proposeValue(height: height, round: round, value: value)
         for effect in pending {
-            if case let .decided(d) = effect {
-                guard d.value.bytes == value else { throw ConsensusDriverError("height \(height) decided another block") }
-                decidedRoot = d.value.evaluation.root
-                return Decided(block: block, certificate: WireCodec.encode(d.certificate), evaluation: d.value.evaluation)
-            }
             if case let .refused(why) = effect { throw ConsensusDriverError("the signer guard refused: \(why)") }
         }
-        throw ConsensusDriverError("height \(height) was not decided: \(pending)")
+        guard let d = decision else { throw ConsensusDriverError("height \(height) was not decided: \(pending)") }
+        guard d.value.bytes == value else { throw ConsensusDriverError("height \(height) decided another block") }
+        return Decided(block: block, certificate: WireCodec.encode(d.certificate), evaluation: d.value.evaluation)
     }
 
     /// The decided block is durable — in the store, or in this height's WAL, kept until
@@ -113,17 +107,13 @@ final class BlockConsensus {
     /// and start the next height. Returns the signed checkpoint note. If the next height was
     /// decided before a crash too, `recoveredDecision` gives it.
     func committed(_ block: LedgerBlock, tree: TreeAppender) throws -> String {
-        guard tree.size == chain.size + UInt64(block.leaves.count), tree.rootHash == decidedRoot else {
+        guard tree.size == chain.size + UInt64(block.leaves.count), tree.rootHash == decision?.value.evaluation.root else {
             throw ConsensusDriverError("the stored block \(block.trailer.height) does not give the decided checkpoint")
         }
         chain = try LedgerChain(origin: chain.origin, validators: chain.validators, height: block.trailer.height,
                                 timeMillis: block.trailer.timeMillis, tree: tree)
-        decidedRoot = nil
         lastSignatureLines = try signTip()
         pending = try replica.startNextHeight(evaluator: chain, keepingFinishedWAL: true)
-        for effect in pending {
-            if case let .decided(d) = effect { decidedRoot = d.value.evaluation.root }  // replayed from a kept WAL
-        }
         return chain.checkpointText + "\n" + lastSignatureLines
     }
 

@@ -5,6 +5,7 @@ import Consensus
 import ConsensusStorage
 import Foundation
 import Ledger
+import MerkleLog
 import PeerNetwork
 import Records
 import SignedNote
@@ -220,6 +221,18 @@ public struct NodeDirectory: Sendable {
     /// (resumed at the store's tip, recovering a decision the WAL holds) and sequencer, not started.
     public func openSequencer(store: LedgerStore, applier: BlockApplier?, configuration: Sequencer.Configuration,
                               clockMillis: @escaping @Sendable () -> UInt64) throws -> Sequencer {
+        var builder = try BlockBuilder(store: store)
+        let consensus = try openEngine(store: store, tree: builder.tree)
+        // Opening the engine may have signed and published a checkpoint a crash lost: read it.
+        try builder.reset(to: store)
+        return Sequencer(store: store, builder: builder, consensus: consensus, clockMillis: clockMillis,
+                         configuration: configuration, applier: applier)
+    }
+
+    /// This directory's validator's consensus engine over `store`, whose tree's right edge is
+    /// `tree`: resumed at the store's tip, recovering a decision the WAL holds. Checks that the
+    /// key matches the genesis and that the signer state exists.
+    func openEngine(store: LedgerStore, tree: TreeAppender) throws -> BlockConsensus {
         let genesis = try loadGenesis()
         let config = try loadConfig()
         let validators = try genesis.validatorSet()
@@ -230,16 +243,11 @@ public struct NodeDirectory: Sendable {
         guard key.verifierKey.publicKey == me.publicKey, key.name == me.keyName(origin: genesis.origin) else {
             throw LedgerError.malformedGenesis("validator.key does not match validator \(me.name) in the genesis")
         }
-        var builder = try BlockBuilder(store: store)
         guard FileManager.default.fileExists(atPath: consensusPath) else {
             throw StorageError(code: "signer_state_missing", "\(consensusPath) is missing: this validator's signer state is gone, and it refuses to sign (consensus.md §2.8); restore it from a backup")
         }
-        let consensus = try BlockConsensus(files: try FileStore(directory: consensusPath), origin: genesis.origin, validators: validators,
-                                           me: me, key: key, store: store, tree: builder.tree)
-        // Opening the engine may have signed and published a checkpoint a crash lost: read it.
-        try builder.reset(to: store)
-        return Sequencer(store: store, builder: builder, consensus: consensus, clockMillis: clockMillis,
-                         configuration: configuration, applier: applier)
+        return try BlockConsensus(files: try FileStore(directory: consensusPath), origin: genesis.origin, validators: validators,
+                                  me: me, key: key, store: store, tree: tree)
     }
 
     /// Creates a one-validator ledger: fresh key, genesis, config. Fails if the directory has one.

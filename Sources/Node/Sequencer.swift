@@ -325,7 +325,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         if let failure = syncer.failure { throw failure }
         let block = decided.block
         let prepared = try builder.prepare(block, certificate: decided.certificate, derived: derived,
-                                           leafHashes: decided.evaluation.leafHashes, evaluatedTree: decided.evaluation.tree)
+                                           evaluatedTree: decided.evaluation.tree)
         do {
             try store.commit(prepared.commit, sync: synced)
         } catch {

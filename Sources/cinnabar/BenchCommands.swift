@@ -19,6 +19,15 @@ struct Bench: AsyncParsableCommand {
 
 /// Machine limits measured in-process, so figures are comparable on shared, noisy machines.
 enum MachineLimits {
+    /// Measures and prints the raw Ed25519 verify rate (one core, and times the cores): the limit
+    /// the record benchmarks compare against. Returns the per-core rate and the core count.
+    static func printVerifyLimit() -> (perCore: Double, cores: Int) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let perCore = ed25519VerifiesPerSecond()
+        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(perCore))/s; × \(cores) cores = \(rate(perCore * Double(cores)))/s")
+        return (perCore, cores)
+    }
+
     /// Ed25519 signature verifications per second on one core (libsodium).
     static func ed25519VerifiesPerSecond(seconds: Double = 1) -> Double {
         let key = Ed25519PrivateKey.generate()
@@ -233,9 +242,7 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(help: "Concurrent submitters.") var concurrency = 512
 
     func run() async throws {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let verifyRate = MachineLimits.ed25519VerifiesPerSecond()
-        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
+        let (verifyRate, cores) = MachineLimits.printVerifyLimit()
         let (directory, dir) = try BenchIngest.freshLedger("ingest")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let records = try await BenchIngest.signedEvidence(count: count, directory: directory)
@@ -305,9 +312,7 @@ struct BenchVerify: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections = 64
 
     func run() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
-            throw CLIError("bench verify drives the server with wrk: apt-get install wrk")
-        }
+        try WrkReport.requireWrk("bench verify")
         let dir = MachineLimits.temporaryDirectory("verify")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let directory = try NodeDirectory.initialise(at: dir, origin: "bench.example/cinnabar", validator: "bench", listen: "127.0.0.1:0")
@@ -326,26 +331,9 @@ struct BenchVerify: AsyncParsableCommand {
         let bound = try await port.wait()
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; wrk -t2 -c\(connections) -d\(seconds)s --latency, server and wrk share the cores")
         for (label, path) in [("trivial route GET /healthz", "/healthz"), ("GET /v1/verify/{code}", "/v1/verify/\(code.value)")] {
-            let result = try runWrk("http://127.0.0.1:\(bound)\(path)")
-            print(String(format: "%@: %@ req/s, p50 %@, p99 %@", label, result.rate, result.p50, result.p99))
+            let result = try WrkReport.get("http://127.0.0.1:\(bound)\(path)", connections: connections, seconds: seconds)
+            print(String(format: "%@: %@ req/s, p50 %@, p99 %@", label, result.field("Requests/sec:"), result.field("50%"), result.field("99%")))
         }
-    }
-
-    func runWrk(_ url: String) throws -> (rate: String, p50: String, p99: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", url]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        func field(_ prefix: String) -> String {
-            text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
-                .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
-        }
-        if text.contains("Non-2xx") { throw CLIError("wrk saw error answers from \(url)") }
-        return (field("Requests/sec:"), field("50%"), field("99%"))
     }
 }
 

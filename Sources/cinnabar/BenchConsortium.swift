@@ -17,12 +17,8 @@ struct BenchConsortium: AsyncParsableCommand {
     @Flag(help: "Skip the one-validator run.") var onlyConsortium = false
 
     func run() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
-            throw CLIError("bench consortium drives the nodes with wrk: apt-get install wrk")
-        }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let verifyRate = MachineLimits.ed25519VerifiesPerSecond()
-        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
+        try WrkReport.requireWrk("bench consortium")
+        let (verifyRate, cores) = MachineLimits.printVerifyLimit()
         let probe = MachineLimits.temporaryDirectory("consortium-fsync")
         let fsyncs = try MachineLimits.rocksSyncedBatchesPerSecond(directory: probe, puts: 1, valueBytes: 64)
         try? FileManager.default.removeItem(atPath: probe)
@@ -79,7 +75,7 @@ struct BenchConsortium: AsyncParsableCommand {
         let committed = Double(after.size - before.size - (after.height - before.height))
         let perSecond = committed / Double(seconds)
         print(String(format: "%@: %@ records/s committed with receipts (%.0f records in %llu blocks), receipt latency p50 %@, p99 %@",
-                     label, rate(perSecond), committed, after.height - before.height, report.latency("50%"), report.latency("99%")))
+                     label, rate(perSecond), committed, after.height - before.height, report.field("50%"), report.field("99%")))
         return perSecond
     }
 

@@ -18,12 +18,8 @@ struct BenchWrite: AsyncParsableCommand {
     @Flag(help: "Post with ?wait=false (202, no receipt): admission and HTTP without the receipt.") var noWait = false
 
     func run() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
-            throw CLIError("bench write drives the server with wrk: apt-get install wrk")
-        }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let verifyRate = MachineLimits.ed25519VerifiesPerSecond()
-        print("limit: Ed25519 verify (libsodium, 1 core)  \(rate(verifyRate))/s; × \(cores) cores = \(rate(verifyRate * Double(cores)))/s")
+        try WrkReport.requireWrk("bench write")
+        let (verifyRate, cores) = MachineLimits.printVerifyLimit()
 
         // In-process ingest, as `bench ingest` measures it.
         let (inProcessDirectory, inProcessDir) = try BenchIngest.freshLedger("write-ingest")
@@ -65,7 +61,7 @@ struct BenchWrite: AsyncParsableCommand {
         let committed = Double(node.store.size - sizeBefore - blocks)
         let http = committed / Double(seconds)
         print(String(format: "POST /v1/records: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@",
-                     rate(http), committed, blocks, report.latency("50%"), report.latency("99%")))
+                     rate(http), committed, blocks, report.field("50%"), report.field("99%")))
         print(String(format: "HTTP write = %.0f%% of in-process ingest (goal ≥ 70%%); in-process = %.0f%% of the raw verify rate on %d cores",
                      100 * http / inProcess, 100 * inProcess / (verifyRate * Double(cores)), cores))
     }
@@ -85,21 +81,40 @@ struct WrkReport {
         try Data(text).write(to: URL(fileURLWithPath: bodies))
         let script = workDirectory + "/post.lua"
         try lua.write(toFile: script, atomically: true, encoding: .utf8)
+        return try run(["-s", script, url, "--", bodies, "2"], connections: connections, seconds: seconds)
+    }
+
+    /// `wrk -t2 --latency` GETting `url` for `seconds`; fails on any error answer.
+    static func get(_ url: String, connections: Int, seconds: Int) throws -> WrkReport {
+        try run([url], connections: connections, seconds: seconds)
+    }
+
+    private static func run(_ arguments: [String], connections: Int, seconds: Int) throws -> WrkReport {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, url, "--", bodies, "2"]
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency"] + arguments
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         let report = WrkReport(text: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
         process.waitUntilExit()
-        if report.text.contains("Non-2xx") { throw CLIError("wrk saw refused writes:\n\(report.text)") }
+        if report.text.contains("Non-2xx") { throw CLIError("wrk saw error answers:\n\(report.text)") }
         return report
     }
 
-    /// The latency wrk printed for a percentile ("50%", "99%").
-    func latency(_ percentile: String) -> String {
-        text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(percentile) }
+    static let path = "/usr/bin/wrk"
+
+    /// Fails with an install hint if wrk is missing.
+    static func requireWrk(_ bench: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw CLIError("\(bench) drives the server with wrk: apt-get install wrk")
+        }
+    }
+
+    /// The last field of the first line wrk printed that starts with `prefix` ("50%", "99%",
+    /// "Requests/sec:").
+    func field(_ prefix: String) -> String {
+        text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
             .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
     }
 

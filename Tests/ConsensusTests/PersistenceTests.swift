@@ -174,7 +174,10 @@ final class PersistenceTests: XCTestCase {
         for size in UInt64(1)...count { lines[size] = try g.signCheckpoint(origin: c.origin, size: size * 10, root: roots[Int(size) - 1]).get() }
         // After a restart (the log is re-read), and after compaction rewrote it.
         let compacted = try guardian()
+        let logBytes = { try XCTUnwrap(try FileStore(directory: self.directory).read(SignerGuard.fileName)).count }
+        let uncompacted = try logBytes()
         try compacted.compactIfNeeded()
+        XCTAssertLessThan(try logBytes(), uncompacted / 10, "compaction kept only what replay may need")
         for h in [try guardian(), compacted] {
             let oldest = Int(count) - SignerGuard.rememberedCheckpoints + 1
             for size in UInt64(oldest)...count {

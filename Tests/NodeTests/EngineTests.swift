@@ -124,12 +124,7 @@ final class EngineTests: XCTestCase {
         do {
             let store = try LedgerStore(directory: ledger.directory.storePath)
             tipHeight = try XCTUnwrap(store.tip).height
-            let genesis = try ledger.directory.loadGenesis()
-            let validators = try genesis.validatorSet()
-            let me = try XCTUnwrap(validators.validator(named: try ledger.directory.loadConfig().validator))
-            let consensus = try BlockConsensus(files: try FileStore(directory: ledger.directory.consensusPath), origin: genesis.origin,
-                                               validators: validators, me: me, key: try ledger.directory.loadKey(), store: store,
-                                               tree: try BlockBuilder(store: store).tree)
+            let consensus = try ledger.directory.openEngine(store: store, tree: try BlockBuilder(store: store).tree)
             _ = try consensus.decide(entries: [[LeafTag.record.rawValue] + pending.bytes], timeMillis: LedgerNode.wallClockMillis())
             XCTAssertEqual(try XCTUnwrap(store.tip).height, tipHeight, "nothing stored yet")
             store.close()
@@ -169,16 +164,11 @@ final class EngineTests: XCTestCase {
             // nothing reaches the store: what a power cut leaves of unsynced writes.
             let store = try LedgerStore(directory: ledger.directory.storePath)
             tipHeight = try XCTUnwrap(store.tip).height
-            let genesis = try ledger.directory.loadGenesis()
-            let validators = try genesis.validatorSet()
-            let me = try XCTUnwrap(validators.validator(named: try ledger.directory.loadConfig().validator))
             var builder = try BlockBuilder(store: store)
-            let consensus = try BlockConsensus(files: try FileStore(directory: ledger.directory.consensusPath), origin: genesis.origin,
-                                               validators: validators, me: me, key: try ledger.directory.loadKey(), store: store,
-                                               tree: builder.tree)
+            let consensus = try ledger.directory.openEngine(store: store, tree: builder.tree)
             for record in records {
                 let decided = try consensus.decide(entries: [[LeafTag.record.rawValue] + record.bytes], timeMillis: LedgerNode.wallClockMillis())
-                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate, leafHashes: decided.evaluation.leafHashes,
+                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate,
                                                    evaluatedTree: decided.evaluation.tree))
                 notes.append(try consensus.committed(decided.block, tree: builder.tree))
             }

@@ -666,7 +666,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         }
         plans = []
         let leafHashes = d.value.evaluation.leafHashes
-        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: derived, leafHashes: leafHashes,
+        let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: derived,
                                            evaluatedTree: d.value.evaluation.tree)
         do {
             try store.commit(prepared.commit)  // (a)
@@ -676,7 +676,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         }
         builder.accept(prepared)
         applier.committed(plan)
-        chain.apply(block, leafHashes: leafHashes, evaluated: d.value.evaluation.tree)  // (b)
+        chain.apply(block, evaluated: d.value.evaluation.tree)  // (b)
         guard chain.root == prepared.commit.record.root else { throw ConsensusDriverError("the stored block \(chain.height) gives another root") }
         published = false
         lastDecisionAt = monotonicMillis()
