@@ -13,6 +13,8 @@
 //      Messages from peers: `receive(m)`. Checkpoint signatures and status are the node's own.
 //   4. `.decided(d)`: (a) store block + `d.certificate` durably, (b) apply (advance the chain),
 //      (c) `signCheckpoint(height:size:root:)` and send it, (d) `startNextHeight(evaluator:)`.
+//      The replica has already signed checkpoint(h) in the step that decided (the decided value
+//      is durable in the WAL by then, and fixes the checkpoint), so (c) returns that signature.
 //   5. A validator-set change (consensus.md §2.10): parameters are fixed per replica. If after (b)
 //      `chain.isEpochBoundary`, do (c) with this replica (checkpoint(h) is the old set's, under the
 //      old index), then instead of (d) drop it and open a new `Replica` over the same store with
@@ -229,6 +231,14 @@ public final class Replica {
                     effects.append(.requestValue(height: h, round: r))
                 case let .decide(d):
                     try wal.sync()
+                    // Step (c), signed here rather than after the driver's store write: the decided
+                    // value is durable in this WAL (just synced) and fixes checkpoint(h), so its
+                    // signature shares the fsync below with the precommit. The driver's
+                    // `signCheckpoint` then gets the same signature back with no fsync of its own.
+                    // A refusal (an older checkpoint no longer remembered, in a replay) is the
+                    // driver's to report when it asks.
+                    _ = try signer?.signCheckpoint(origin: parameters.chainID, size: d.value.evaluation.size,
+                                                   root: d.value.evaluation.root, syncing: false)
                     effects.append(.decided(d))
                 case let .evidence(e):
                     effects.append(.evidence(e))

@@ -158,9 +158,10 @@ public final class SignerGuard {
         unsynced = []
     }
 
-    /// Signs checkpoint `(origin, size, root)` with the C2SP note key, durably; refuses a size
-    /// below the last signed one, or the same size with another root.
-    public func signCheckpoint(origin: String, size: UInt64, root: Hash) throws -> Result<NoteSignature, SignRefusal> {
+    /// Signs checkpoint `(origin, size, root)` with the C2SP note key, durably (or, without
+    /// `syncing`, at the next `sync()`, which must come before the signature leaves); refuses a
+    /// size below the last signed one, or the same size with another root.
+    public func signCheckpoint(origin: String, size: UInt64, root: Hash, syncing: Bool = true) throws -> Result<NoteSignature, SignRefusal> {
         let text = LedgerChain.checkpointText(origin: origin, size: size, root: root)
         if let lc = lastCheckpoint, size <= lc.size {
             guard let known = checkpoints.last(where: { $0.size == size }), known.root == root else {
@@ -176,7 +177,7 @@ public final class SignerGuard {
         w.hash(root)
         w.raw(line.signature)
         unsynced += RecordFile.frame(w.bytes)
-        try sync()  // durable before the signature is returned
+        if syncing { try sync() }  // durable before the signature is returned
         records += 1
         rememberCheckpoint(SignedCheckpoint(size: size, root: root, signature: line.signature))
         return .success(line)

@@ -40,7 +40,8 @@ enum IndexKey {
     static func hexID(_ raw: some Collection<UInt8>) -> String {
         raw.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
     }
-    private static func hexValue(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+    /// Wrapping arithmetic: a malformed id maps to some key that is not there, never a trap.
+    private static func hexValue(_ c: UInt8) -> UInt8 { c <= 0x39 ? c &- 0x30 : c &- 0x61 &+ 10 }
 }
 
 /// Record summaries as stored under `r‖id`.
@@ -94,7 +95,14 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
 
     /// The committed record `id`, or nil.
     public func summary(_ id: String) -> RecordSummary? {
-        guard StringFormat.recordID.accepts(id), let raw = try? store.indexValue(IndexKey.record(id)) else { return nil }
+        guard StringFormat.recordID.accepts(id) else { return nil }
+        return committedSummary(admittedID: id)
+    }
+
+    /// `summary` for an id that admission has already checked against the schema (planning looks
+    /// up every record and its references: checking the format again cost 4 % of the sequencer).
+    private func committedSummary(admittedID id: String) -> RecordSummary? {
+        guard let raw = try? store.indexValue(IndexKey.record(id)) else { return nil }
         return RecordSummary(recordID: id, encoded: raw)
     }
 
@@ -202,14 +210,14 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
                     continue
                 }
             }
-            if let original = inBlock[record.recordID] ?? summary(record.recordID) {
+            if let original = inBlock[record.recordID] ?? committedSummary(admittedID: record.recordID) {
                 outcomes.append(.duplicate(of: original.leafIndex))
                 continue
             }
             // State may have moved since admission (a member suspended, a target just logged).
             do {
                 let signers = record.type.isGovernance ? try Admission.verifySignatures(record, registry: registry) : []
-                try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: { inBlock[$0] ?? self.summary($0) })
+                try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: { inBlock[$0] ?? self.committedSummary(admittedID: $0) })
             } catch let error as AdmissionError {
                 outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
                 continue

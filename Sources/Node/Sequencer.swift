@@ -236,7 +236,10 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
                 continuation.resume(throwing: SubmitError.busy(queuedEntries: queue.count))
             } else {
                 queue.append(Pending(entry: entry, continuation: continuation))
-                condition.signal()
+                // Wake the sequencing thread only when it has something new to do: a first entry
+                // to linger on, or a full block. (Signalling every submission woke it hundreds of
+                // times per block while it lingered.)
+                if queue.count == 1 || queue.count == configuration.maxBlockEntries { condition.signal() }
             }
         }
     }

@@ -103,7 +103,7 @@ public final class LedgerStore: @unchecked Sendable {
     /// Opens or creates the store in `directory`.
     public init(directory: String, fullTileCacheCapacity: Int = 8192) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        db = try RocksDB(path: directory, families: Families.all, incompressible: [Families.tiles])
+        db = try RocksDB(path: directory, families: Families.all, incompressible: [Families.tiles], missesLookedUp: [Families.index])
         leavesCF = db.family(Families.leaves)
         tilesCF = db.family(Families.tiles)
         blocksCF = db.family(Families.blocks)
@@ -149,7 +149,14 @@ public final class LedgerStore: @unchecked Sendable {
         batch.put(blocksCF, Keys.blockByEnd(block.record.size), Keys.u64(block.record.height))
         if let certificate = block.certificate { batch.put(blocksCF, Keys.certificate(block.record.height), certificate) }
         batch.put(metaCF, Keys.tip, Keys.u64(block.record.height))
-        for (key, value) in block.derived { batch.put(indexCF, key, value) }
+        // In key order (stable: a key written twice keeps its last value last): each memtable
+        // insert then starts its search from where the previous one ended, instead of from the
+        // top of the skip list (index keys are hashes, so the plan's order is random).
+        let order = block.derived.indices.sorted { a, b in
+            let ka = block.derived[a].key, kb = block.derived[b].key
+            return ka.lexicographicallyPrecedes(kb) || (ka == kb && a < b)
+        }
+        for i in order { batch.put(indexCF, block.derived[i].key, block.derived[i].value) }
         try db.write(batch, sync: sync)
 
         partialTiles.withLock { partials in

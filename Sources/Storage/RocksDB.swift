@@ -35,6 +35,7 @@ public final class RocksDB: @unchecked Sendable {
     private let options: OpaquePointer
     private let tableOptions: OpaquePointer
     private let rawOptions: OpaquePointer
+    private let lookupOptions: OpaquePointer
     private let rawTableOptions: OpaquePointer
     private let cache: OpaquePointer
     private let handles: [String: OpaquePointer]
@@ -48,7 +49,9 @@ public final class RocksDB: @unchecked Sendable {
 
     /// Opens (creating if needed) the database at `path` with `families` (plus "default").
     /// `incompressible` families hold random bytes (hashes): no compression, 16 KiB blocks.
-    public init(path: String, families: [String], incompressible: Set<String> = [], blockCacheBytes: Int = 1 << 30) throws {
+    /// `missesLookedUp` families are often asked for keys they do not hold: see below.
+    public init(path: String, families: [String], incompressible: Set<String> = [], missesLookedUp: Set<String> = [],
+                blockCacheBytes: Int = 1 << 30) throws {
         let options = rocksdb_options_create()!
         self.options = options
         rocksdb_options_set_create_if_missing(options, 1)
@@ -73,10 +76,20 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_block_based_options_set_filter_policy(rawTable, rocksdb_filterpolicy_create_bloom(10))
         rocksdb_options_set_block_based_table_factory(rawOptions, rawTable)
 
+        // Families looked up by keys that are mostly absent (every new record's duplicate check)
+        // get a Bloom filter over each memtable's whole keys, so such a miss skips the skip-list
+        // search. Not the others: adding every key to the filter costs each insert.
+        let lookupOptions = rocksdb_options_create_copy(options)!
+        self.lookupOptions = lookupOptions
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(lookupOptions, 0.05)
+        rocksdb_options_set_memtable_whole_key_filtering(lookupOptions, 1)
+
         let names = ["default"] + families
         var cNames = names.map { strdup($0) }
         defer { cNames.forEach { free($0) } }
-        let cfOptions: [OpaquePointer?] = names.map { incompressible.contains($0) ? rawOptions : options }
+        let cfOptions: [OpaquePointer?] = names.map {
+            incompressible.contains($0) ? rawOptions : missesLookedUp.contains($0) ? lookupOptions : options
+        }
         var cfHandles = [OpaquePointer?](repeating: nil, count: names.count)
         let opened: OpaquePointer? = try cNames.withUnsafeMutableBufferPointer { namesPtr in
             try cfOptions.withUnsafeBufferPointer { optsPtr in
@@ -129,6 +142,7 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_options_destroy(options)
         rocksdb_options_destroy(rawOptions)
+        rocksdb_options_destroy(lookupOptions)
         rocksdb_block_based_options_destroy(tableOptions)
         rocksdb_block_based_options_destroy(rawTableOptions)
         rocksdb_cache_destroy(cache)

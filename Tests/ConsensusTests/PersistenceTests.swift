@@ -70,6 +70,31 @@ final class PersistenceTests: XCTestCase {
         XCTAssertEqual(try store.read(ConsensusWAL.fileName(height: 4)), [])
     }
 
+    /// The replica signs checkpoint(h) in the step that decides (the decided block is durable in
+    /// its WAL by then), so one signer fsync covers the proposal, the votes and the checkpoint; the
+    /// driver's `signCheckpoint` afterwards writes nothing. After a crash right after that step,
+    /// the guard gives the same checkpoint signature back and refuses another root at that size.
+    func testTheDecidingStepSignsTheCheckpointUnderTheSameFsync() throws {
+        let one = Consortium(validators: 1)
+        let store = try freshStore()
+        let r = try replica(store, consortium: one)
+        var chain = one.genesis
+        _ = try r.start()
+        let block = chain.makeBlock(entries: [[1, 2]], proposedTimeMillis: 1_001, proposer: "v0", signatureLines: "")
+        let effects = try r.proposeValue(height: 1, round: 0, value: block.encoded)
+        guard case .decided = effects.last else { return XCTFail("\(effects)") }
+        let log = try store.read(SignerGuard.fileName)
+        chain.apply(block)
+        let signature = try XCTUnwrap(try r.signCheckpoint(height: 1, size: chain.size, root: chain.root))
+        XCTAssertTrue(signature.verify(keys: chain.verifierKeys, checkpointText: chain.checkpointText))
+        XCTAssertEqual(try store.read(SignerGuard.fileName), log, "signed and synced in the deciding step already")
+
+        let restarted = try replica(try FileStore(directory: directory), consortium: one)
+        _ = try restarted.start()
+        XCTAssertEqual(try restarted.signCheckpoint(height: 1, size: chain.size, root: chain.root)?.line, signature.line)
+        XCTAssertNil(try restarted.signCheckpoint(height: 1, size: chain.size, root: SHA256.hash("another root")))
+    }
+
     func testReplayAfterARestartSendsTheSameSignedMessagesAgain() throws {
         let store = try freshStore()
         let before = try runHalfAHeight(try replica(store))

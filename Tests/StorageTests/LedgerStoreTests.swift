@@ -69,6 +69,27 @@ final class LedgerStoreTests: XCTestCase {
         XCTAssertEqual(store.tip, second)
     }
 
+    /// A block's derived entries are written in key order (cheaper memtable inserts), but a key the
+    /// block writes twice keeps the value written last, as the plan intends; other keys are all there.
+    func testDerivedEntriesWrittenInKeyOrderKeepTheLastValueOfAKeyWrittenTwice() throws {
+        let store = try LedgerStore(directory: path)
+        defer { store.close() }
+        var tree = TreeAppender()
+        let leaves = [[LeafTag.record.rawValue, 1]]
+        tree.append(leafHash: RFC6962.leafHash(leaves[0]))
+        let record = BlockRecord(height: 1, firstIndex: 0, size: 1, root: tree.rootHash, timeMillis: 1, embeddedSignatures: "")
+        let derived: [(key: [UInt8], value: [UInt8])] = [
+            ([9, 9], [1]), ([1], [2]), ([5, 0], [3]), ([9, 9], [4]), ([0, 7], [5]), ([9, 9], [6]), ([5, 0], [7]),
+        ]
+        try store.commit(BlockCommit(record: record, leaves: leaves, tiles: tree.takeChangedTiles(), derived: derived))
+        XCTAssertEqual(try store.indexValue([9, 9]), [6])
+        XCTAssertEqual(try store.indexValue([5, 0]), [7])
+        XCTAssertEqual(try store.indexValue([1]), [2])
+        XCTAssertEqual(try store.indexValue([0, 7]), [5])
+        XCTAssertNil(try store.indexValue([9]), "a key never written is absent (the memtable's Bloom filter says so)")
+        XCTAssertEqual(try store.indexEntries(prefix: []).map(\.key), [[0, 7], [1], [5, 0], [9, 9]])
+    }
+
     func testProofsFromTheStoreVerify() throws {
         let store = try LedgerStore(directory: path)
         defer { store.close() }
