@@ -231,14 +231,18 @@ public final class Replica {
                     effects.append(.requestValue(height: h, round: r))
                 case let .decide(d):
                     try wal.sync()
-                    // Step (c), signed here rather than after the driver's store write: the decided
-                    // value is durable in this WAL (just synced) and fixes checkpoint(h), so its
-                    // signature shares the fsync below with the precommit. The driver's
-                    // `signCheckpoint` then gets the same signature back with no fsync of its own.
-                    // A refusal (an older checkpoint no longer remembered, in a replay) is the
-                    // driver's to report when it asks.
-                    _ = try signer?.signCheckpoint(origin: parameters.chainID, size: d.value.evaluation.size,
-                                                   root: d.value.evaluation.root, syncing: false)
+                    // Step (c), signed here rather than after the driver's store write when this
+                    // step has signed something already (with one validator: the proposal and both
+                    // votes): the decided value is durable in this WAL (just synced) and fixes
+                    // checkpoint(h), so its signature shares the step's one signer fsync below. The
+                    // driver's `signCheckpoint` then gets it back with no fsync of its own. (A
+                    // decision with nothing else to sync, as in catching up on commits, is left to
+                    // the driver, which may sign only the newest.) A refusal (an older checkpoint
+                    // no longer remembered, in a replay) is the driver's to report when it asks.
+                    if let signer, signer.hasUnsyncedSignatures {
+                        _ = try signer.signCheckpoint(origin: parameters.chainID, size: d.value.evaluation.size,
+                                                      root: d.value.evaluation.root, syncing: false)
+                    }
                     effects.append(.decided(d))
                 case let .evidence(e):
                     effects.append(.evidence(e))

@@ -149,6 +149,9 @@ public final class SignerGuard {
         return .success(signature)
     }
 
+    /// True if something signed is waiting for `sync()`.
+    public var hasUnsyncedSignatures: Bool { !unsynced.isEmpty }
+
     /// Makes every signature made so far durable: one write and one fsync for all of them, so a
     /// crash keeps all, none, or a torn prefix (truncated on open: those never left the node).
     public func sync() throws {
@@ -167,6 +170,8 @@ public final class SignerGuard {
             guard let known = checkpoints.last(where: { $0.size == size }), known.root == root else {
                 return .failure(.inconsistentCheckpoint(size: size))
             }
+            // Made unsynced in a step that then failed before its sync: durable before it leaves.
+            if syncing { try sync() }
             return .success(try NoteSignature(keyName: checkpointKey.name, keyID: checkpointKey.keyID, signature: known.signature))
         }
         let line = try checkpointKey.signature(for: text)

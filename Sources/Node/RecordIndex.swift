@@ -40,7 +40,8 @@ enum IndexKey {
     static func hexID(_ raw: some Collection<UInt8>) -> String {
         raw.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
     }
-    /// Wrapping arithmetic: a malformed id maps to some key that is not there, never a trap.
+    /// Ids reaching here passed the schema (32 lower-case hex digits); wrapping arithmetic makes
+    /// anything else a wrong key rather than a trap.
     private static func hexValue(_ c: UInt8) -> UInt8 { c <= 0x39 ? c &- 0x30 : c &- 0x61 &+ 10 }
 }
 
