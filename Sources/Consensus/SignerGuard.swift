@@ -24,12 +24,14 @@ import SignedNote
 /// If the file is missing the guard refuses to start (`signerStateMissing`).
 public final class SignerGuard {
     public static let fileName = "signer.log"
-    /// Compaction threshold: at a new height, the log is rewritten once it holds more records.
-    public static let compactAfterRecords = 512
-    /// Checkpoint signatures kept for idempotent re-signing, newest last.
-    public static let rememberedCheckpoints = 16
+    /// Compaction threshold: at a new height, the log is rewritten once it holds more records
+    /// (well above what compaction keeps: about four records for each remembered height).
+    public static let compactAfterRecords = 2048
+    /// Checkpoint signatures kept for idempotent re-signing, newest last. As many as the heights a
+    /// one-validator node may replay after a crash (its store flushes every few dozen heights).
+    public static let rememberedCheckpoints = 128
     /// Heights whose signed messages are kept for idempotent re-signing.
-    public static let rememberedHeights: UInt64 = 16
+    public static let rememberedHeights: UInt64 = 128
 
     struct Position: Comparable, Hashable {
         let height: UInt64

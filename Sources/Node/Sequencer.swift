@@ -3,11 +3,12 @@
 // the same engine, WAL and signer guard as n = 7), then committed in one batch with its
 // certificate, then its checkpoint is signed. A submission is acknowledged only after all that.
 //
-// Durability without a second fsync on the critical path: the engine's WAL already holds the
-// decided block durably (the value was synced before it was signed, the votes by the signer
-// guard), so the store's batch is written without an fsync and a second thread syncs the store
-// behind the sequencer; a height's WAL is deleted only once the store has synced its block.
-// After a power loss, the decisions the store lost are replayed from the WALs still on disk.
+// Each block is written to disk once: the engine's WAL already holds the decided block durably
+// (the value was synced before it was signed, the votes by the signer guard), so the store's
+// batch skips RocksDB's WAL and stays in the memtables; a second thread flushes the store (all
+// column families, atomically) every `flushEveryHeights` heights, and a height's WAL is deleted
+// only once a flush has made its block durable in the store. After a crash, the decisions the
+// store lost are replayed from the WALs still on disk.
 import CinnabarCrypto
 import Consensus
 import Foundation
@@ -321,7 +322,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     }
 
     /// The decision order (consensus.md §2.8): block and certificate durable (`synced`: by the
-    /// store's own fsync; otherwise by the decision's WAL, kept until the syncer has synced the
+    /// store's own fsync; otherwise by the decision's WAL, kept until the syncer has flushed the
     /// store), then the checkpoint signed and published, then the next height.
     @discardableResult
     private func commitDecided(_ decided: BlockConsensus.Decided, derived: [(key: [UInt8], value: [UInt8])], synced: Bool) throws -> BlockRecord {
@@ -329,8 +330,9 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         let block = decided.block
         let prepared = try builder.prepare(block, certificate: decided.certificate, derived: derived,
                                            evaluatedTree: decided.evaluation.tree)
+        let durability: LedgerStore.Durability = synced ? .synced : .untilFlushed
         do {
-            try store.commit(prepared.commit, sync: synced)
+            try store.commit(prepared.commit, durability: durability)
         } catch {
             try? builder.reset(to: store)
             throw error
@@ -338,14 +340,14 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         builder.accept(prepared)
         let note = try consensus.committed(block, tree: builder.tree)
         let height = prepared.commit.record.height
-        try store.publish(height: height, signedCheckpoint: note)
+        try store.publish(height: height, signedCheckpoint: note, durability: durability)
         builder.signed(note)
         if synced {
             try consensus.storeIsDurable(through: height)
         } else {
             syncer.request(height)
-            // Never more unsynced heights than the signer guard remembers: a replay after a power
-            // cut must get every one of their signatures back.
+            // Never more unflushed heights than the signer guard remembers: a replay after a
+            // crash must get every one of their signatures back.
             syncer.wait(untilDurable: height - min(height, Sequencer.maxUnsyncedHeights))
             try consensus.storeIsDurable(through: syncer.durableHeight)
         }
@@ -354,13 +356,18 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
 }
 
 extension Sequencer {
-    /// Heights whose blocks may be decided and acknowledged before the store has synced them
-    /// (kept durable by their WALs meanwhile); well inside `SignerGuard.rememberedHeights`.
-    static let maxUnsyncedHeights: UInt64 = 8
+    /// Heights whose blocks may be decided and acknowledged before a flush has made them durable
+    /// in the store (kept durable by their WALs meanwhile); well inside
+    /// `SignerGuard.rememberedHeights`. The sequencer waits for the flush beyond it.
+    static let maxUnsyncedHeights: UInt64 = 112
+    /// The store is flushed once this many heights are waiting: large enough that flushes write
+    /// SST files of some size (each flush writes one per column family), small enough that a
+    /// restart after a crash has few heights to replay.
+    static let flushEveryHeights: UInt64 = 96
 }
 
-/// Syncs the store behind the sequencer on its own thread, so that the store's fsync of block h
-/// overlaps with deciding block h + 1; reports the height up to which the store is durable.
+/// Flushes the store behind the sequencer on its own thread, so that writing blocks to SST files
+/// overlaps with deciding the next ones; reports the height up to which the store is durable.
 final class StoreSyncer: @unchecked Sendable {
     private let store: LedgerStore
     private let condition = NSCondition()
@@ -385,7 +392,7 @@ final class StoreSyncer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Block `height` is written: sync it soon.
+    /// Block `height` is written: flush it with the next batch of heights.
     func request(_ height: UInt64) {
         condition.lock()
         requested = max(requested, height)
@@ -414,7 +421,7 @@ final class StoreSyncer: @unchecked Sendable {
         return error
     }
 
-    /// Syncs what is requested, stops the thread, and returns true if everything requested is durable.
+    /// Flushes what is requested, stops the thread, and returns true if everything requested is durable.
     func stop() -> Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -428,12 +435,12 @@ final class StoreSyncer: @unchecked Sendable {
     private func run() {
         condition.lock()
         while true {
-            while requested <= durable && state == .running && error == nil { condition.wait() }
+            while requested < durable + Sequencer.flushEveryHeights && state == .running && error == nil { condition.wait() }
             if error != nil || requested <= durable { break }  // failed, or stopping with nothing left
             let target = requested
             condition.unlock()
             var failure: (any Error)?
-            do { try store.syncWAL() } catch { failure = error }
+            do { try store.flush() } catch { failure = error }
             condition.lock()
             if let failure { error = failure } else { durable = target }
             condition.broadcast()

@@ -133,12 +133,22 @@ public final class LedgerStore: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Writes a block atomically and, with `sync`, fsyncs it: when this returns, the block
-    /// survives any crash. Without `sync` the caller must keep the block durable elsewhere until
-    /// `syncWAL()` returns (the one-validator sequencer keeps the consensus WAL that decided it).
-    /// Readers see it as the tip once `publish(height:signedCheckpoint:)` stores its signed
-    /// checkpoint: validators sign only after the block is durable (consensus.md §2.8).
-    public func commit(_ block: BlockCommit, sync: Bool = true) throws {
+    /// How a write reaches the disk.
+    public enum Durability: Sendable {
+        /// In RocksDB's WAL, fsync'd before the call returns: survives any crash at once.
+        case synced
+        /// In RocksDB's WAL, not fsync'd: survives a killed process, not a power cut.
+        case logged
+        /// In the memtables only, written once, to SST files, by the next `flush()`. The caller
+        /// keeps the same data durable elsewhere until then (the one-validator sequencer: the
+        /// consensus WAL of the height that decided it); a crash before the flush loses it, with
+        /// everything written after it, all or none (the flush is atomic across families).
+        case untilFlushed
+    }
+
+    /// Writes a block atomically, durably as `durability` says. Readers see it as the tip once
+    /// `publish(height:signedCheckpoint:)` stores its signed checkpoint.
+    public func commit(_ block: BlockCommit, durability: Durability = .synced) throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
         let batch = WriteBatch()
         for (i, leaf) in block.leaves.enumerated() {
@@ -157,7 +167,7 @@ public final class LedgerStore: @unchecked Sendable {
             return ka.lexicographicallyPrecedes(kb) || (ka == kb && a < b)
         }
         for i in order { batch.put(indexCF, block.derived[i].key, block.derived[i].value) }
-        try db.write(batch, sync: sync)
+        try write(batch, durability)
 
         partialTiles.withLock { partials in
             for (key, tile) in block.tiles {
@@ -168,16 +178,27 @@ public final class LedgerStore: @unchecked Sendable {
         unpublished.withLock { $0 = block.record }
     }
 
-    /// Makes every write so far durable (an fsync of RocksDB's WAL).
-    public func syncWAL() throws {
+    private func write(_ batch: WriteBatch, _ durability: Durability) throws {
+        switch durability {
+        case .synced: try db.write(batch, sync: true)
+        case .logged: try db.write(batch, sync: false)
+        case .untilFlushed: try db.write(batch, sync: false, logged: false)
+        }
+    }
+
+    /// Makes every write so far durable, `.untilFlushed` ones included: one atomic flush of every
+    /// column family's memtables to SST files.
+    public func flush() throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
-        try db.syncWAL()
+        try db.flush()
     }
 
     /// Stores the signed checkpoint of the last committed block and makes that block the tip
-    /// readers see. Not synced: a checkpoint lost in a crash is signed again on restart (the
-    /// signer guard returns the same signature), and the next block's synced batch carries it.
-    public func publish(height: UInt64, signedCheckpoint: String) throws {
+    /// readers see. Never synced: a checkpoint lost in a crash is signed again on restart (the
+    /// signer guard returns the same signature). Write it as its block was written (`.logged`
+    /// after a `.synced` block, `.untilFlushed` after an `.untilFlushed` one), so that a crash
+    /// never keeps the checkpoint of a block it lost.
+    public func publish(height: UInt64, signedCheckpoint: String, durability: Durability = .logged) throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
         let pending = unpublished.withLock { $0 }
         guard let record = pending?.height == height ? pending : try LedgerStore.readBlock(db, blocksCF, height: height) else {
@@ -185,7 +206,7 @@ public final class LedgerStore: @unchecked Sendable {
         }
         let batch = WriteBatch()
         batch.put(checkpointsCF, Keys.u64(height), Array(signedCheckpoint.utf8))
-        try db.write(batch, sync: false)
+        try write(batch, durability == .synced ? .logged : durability)
         unpublished.withLock { if $0?.height == height { $0 = nil } }
         tipRecord.withLock { $0 = record }
     }

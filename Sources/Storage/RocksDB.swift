@@ -1,6 +1,7 @@
 // A thin, safe wrapper over RocksDB's C API: open with column families, get, atomic synced
 // write batches, ordered iteration. Everything else in Storage is written against this.
 import CRocksDB
+import CRocksExtras
 import Foundation
 
 /// A RocksDB failure, with RocksDB's own message.
@@ -58,6 +59,9 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_set_paranoid_checks(options, 1)
         rocksdb_options_increase_parallelism(options, 2)
+        // Every flush, automatic or `flushAll`, commits all families' memtables together: writes
+        // made without the WAL (`write(_:logged: false)`) then survive a crash all or none.
+        rocksdb_options_set_atomic_flush(options, 1)
         let tableOptions = rocksdb_block_based_options_create()!
         self.tableOptions = tableOptions
         let cache = rocksdb_cache_create_lru(blockCacheBytes)!
@@ -178,17 +182,17 @@ public final class RocksDB: @unchecked Sendable {
     }
 
     /// Applies `batch` atomically; with `sync`, returns only once it is fsync'd to the WAL.
-    public func write(_ batch: WriteBatch, sync: Bool = true) throws {
+    /// Without `logged` it skips the WAL altogether: it reaches the disk only with the next flush
+    /// (`flushAll`, or RocksDB's own when a memtable fills), and a crash before that loses it —
+    /// for a caller that keeps the same data durable elsewhere meanwhile.
+    public func write(_ batch: WriteBatch, sync: Bool = true, logged: Bool = true) throws {
+        precondition(logged || !sync, "an unlogged write cannot be synced")
         let options = sync ? syncWrite : rocksdb_writeoptions_create()!
         defer { if !sync { rocksdb_writeoptions_destroy(options) } }
+        if !logged { rocksdb_writeoptions_disable_WAL(options, 1) }
         try withOpen { db in try checked("write") { err in rocksdb_write(db, options, batch.batch, err) } }
     }
 
-    /// Fsyncs RocksDB's write-ahead log: every write made so far, synced or not, is durable when
-    /// this returns.
-    public func syncWAL() throws {
-        try withOpen { db in try checked("flush_wal") { err in rocksdb_flush_wal(db, 1, err) } }
-    }
 
     /// Visits (key, value) pairs of `family` in key order from `start` (or the first key) until
     /// `body` returns false. Surfaces read errors (corruption) instead of stopping silently.
@@ -223,15 +227,12 @@ public final class RocksDB: @unchecked Sendable {
         try withOpen { db in rocksdb_compact_range_cf(db, family.handle, nil, 0, nil, 0) }
     }
 
-    /// Flushes memtables to SST files.
+    /// Flushes every family's memtables to SST files as one atomic step and waits: when this
+    /// returns, every write made before it — logged or not — is durable.
     public func flush() throws {
-        let options = rocksdb_flushoptions_create()!
-        defer { rocksdb_flushoptions_destroy(options) }
-        rocksdb_flushoptions_set_wait(options, 1)
+        var all: [OpaquePointer?] = Array(handles.values)
         try withOpen { db in
-            for handle in handles.values {
-                try checked("flush") { err in rocksdb_flush_cf(db, options, handle, err) }
-            }
+            try checked("flush") { err in crocks_flush_families(db, &all, Int32(all.count), err) }
         }
     }
 }

@@ -143,9 +143,9 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(node.store.tip).height, tipHeight + 2)
     }
 
-    /// The sequencer writes blocks to the store without an fsync and syncs behind itself; the WAL
-    /// of each height is kept until the store has synced its block. A power loss that takes the
-    /// store's last three blocks (written, checkpoint-signed and acknowledged, never synced)
+    /// The sequencer writes blocks to the store's memtables only and flushes behind itself; the
+    /// WAL of each height is kept until a flush has made its block durable. A crash that takes the
+    /// store's last three blocks (written, checkpoint-signed and acknowledged, never flushed)
     /// leaves their WALs: the restart decides nothing new, it stores the same three blocks again,
     /// with the same checkpoints and signatures.
     func testBlocksTheStoreLostInAPowerCutAreRecoveredFromTheKeptWALs() async throws {
