@@ -3,6 +3,10 @@
 #include "crocks_extras.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/version.h>
+
+// The handle layout below is 7.x's (8.x appends a field and has rocksdb_flush_cfs: use that).
+static_assert(ROCKSDB_MAJOR == 7, "RocksDB 8 has rocksdb_flush_cfs in its C API: call it instead");
 
 #include <cstdlib>
 #include <cstring>

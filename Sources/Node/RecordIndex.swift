@@ -205,6 +205,15 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
             let record: Record
             if let parsed = entry.context as? Record {
                 record = parsed
+                // Admitted earlier, its signature checked then, maybe on an older registry: its key
+                // must still be registered now (a rotation may have retired it since), as full
+                // admission would require — so that planning answers the same with or without a
+                // context. (Governance records have all their signatures checked again below.)
+                if !record.type.isGovernance, registry.members[record.writerOrg]?.keys[record.keyID] == nil {
+                    let error = AdmissionError.unknownKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID).string)
+                    outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
+                    continue
+                }
             } else {
                 do { record = try Admission.admit(Array(entry.leaf.dropFirst()), registry: registry, lookup: { inBlock[$0] ?? self.summary($0) }) } catch {
                     outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
@@ -240,6 +249,28 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
             next += 1
         }
         return BlockPlan(outcomes: outcomes, derived: derived, state: PlanState(registry: registry))
+    }
+
+    public func planDecided(_ leaves: [[UInt8]], firstIndex: UInt64) -> BlockPlan {
+        var registry = self.registry
+        var derived: [(key: [UInt8], value: [UInt8])] = []
+        for (k, leaf) in leaves.enumerated() {
+            derived += RecordIndex.derivedWrites(ofDecided: leaf, at: firstIndex + UInt64(k), registry: &registry)
+        }
+        return BlockPlan(outcomes: leaves.map { _ in .append }, derived: derived, state: PlanState(registry: registry))
+    }
+
+    /// The index entries a logged leaf adds, as its block wrote them (records and set changes;
+    /// governance records also advance `registry`). Judges nothing: for blocks already decided.
+    static func derivedWrites(ofDecided leaf: [UInt8], at index: UInt64, registry: inout Registry) -> [(key: [UInt8], value: [UInt8])] {
+        if leaf.first == LeafTag.validatorSetChange.rawValue { return [(IndexKey.setChange(index), leaf)] }
+        guard leaf.first == LeafTag.record.rawValue, let record = try? Record(bytes: Array(leaf.dropFirst())) else { return [] }
+        var out = derivedWrites(record, summary: RecordSummary(record, leafIndex: index))
+        if record.type.isGovernance {
+            registry.apply(record)
+            out.append((IndexKey.registry, RegistryCoding.encode(registry)))
+        }
+        return out
     }
 
     public func admitShared(_ leaf: [UInt8]) -> (any Sendable)? { try? admit(leaf: leaf) }
@@ -279,18 +310,8 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         var index: UInt64 = 0
         while index < store.size {
             let leaves = try store.leaves(from: index, count: 4096)
-            for (k, leaf) in leaves.enumerated() where leaf.first == LeafTag.record.rawValue || leaf.first == LeafTag.validatorSetChange.rawValue {
-                if leaf.first == LeafTag.validatorSetChange.rawValue {
-                    out[IndexKey.setChange(index + UInt64(k))] = leaf
-                    continue
-                }
-                guard let record = try? Record(bytes: Array(leaf.dropFirst())) else { continue }
-                let summary = RecordSummary(record, leafIndex: index + UInt64(k))
-                for (key, value) in derivedWrites(record, summary: summary) { out[key] = value }
-                if record.type.isGovernance {
-                    registry.apply(record)
-                    out[IndexKey.registry] = RegistryCoding.encode(registry)
-                }
+            for (k, leaf) in leaves.enumerated() {
+                for (key, value) in derivedWrites(ofDecided: leaf, at: index + UInt64(k), registry: &registry) { out[key] = value }
             }
             index += UInt64(leaves.count)
             if leaves.isEmpty { break }

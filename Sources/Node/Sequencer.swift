@@ -79,6 +79,10 @@ public struct BlockPlan: Sendable {
 public protocol BlockApplier: AnyObject, Sendable {
     /// Plans the next block. `firstIndex` is the leaf index the first appended entry will get.
     func plan(_ entries: [Entry], firstIndex: UInt64) -> BlockPlan
+    /// The state a block already decided adds (one replayed after a crash): every entry is
+    /// appended, nothing is judged again — the block was admissible on the state it was decided
+    /// on, and a later state (a key retired since) must not change what was logged.
+    func planDecided(_ leaves: [[UInt8]], firstIndex: UInt64) -> BlockPlan
     /// The planned block is durable: adopt its state.
     func committed(_ plan: BlockPlan)
     /// What admission makes of an entry another node shared, checked against the committed state
@@ -182,10 +186,8 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     public func start() throws {
         // Blocks decided before a crash that the store lost (or never wrote), oldest first.
         while let recovered = consensus.recoveredDecision {
-            let plan = applier?.plan(recovered.block.entries.map { Entry(leaf: $0) }, firstIndex: store.size) ?? BlockPlan(outcomes: recovered.block.entries.map { _ in .append })
-            guard plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) else {
-                throw ConsensusDriverError("block \(recovered.block.trailer.height) was decided but its entries no longer apply to the store")
-            }
+            let entries = recovered.block.entries
+            let plan = applier?.planDecided(entries, firstIndex: store.size) ?? BlockPlan(outcomes: entries.map { _ in .append })
             try commitDecided(recovered, derived: plan.derived, synced: true)
             applier?.committed(plan)
         }
@@ -209,6 +211,9 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         precondition(idle, "appendBlock is for a sequencer whose thread is not running")
         return try commitBlock(entries, synced: true)
     }
+
+    /// The height up to which the store's blocks are durable in the store itself (flushed).
+    var storeDurableHeight: UInt64 { syncer.durableHeight }
 
     /// Stops accepting submissions, commits what is queued, and returns when the thread is done.
     public func stop() {
@@ -364,6 +369,8 @@ extension Sequencer {
     /// SST files of some size (each flush writes one per column family), small enough that a
     /// restart after a crash has few heights to replay.
     static let flushEveryHeights: UInt64 = 96
+    /// ... or once the oldest unflushed block has waited this long.
+    static let idleFlushSeconds: TimeInterval = 5
 }
 
 /// Flushes the store behind the sequencer on its own thread, so that writing blocks to SST files
@@ -373,6 +380,8 @@ final class StoreSyncer: @unchecked Sendable {
     private let condition = NSCondition()
     private var requested: UInt64 = 0
     private var durable: UInt64 = 0
+    /// When the oldest block not yet flushed was requested (nil when everything is flushed).
+    private var waitingSince: Date?
     private var error: (any Error)?
     private var state: State = .idle
     private enum State { case idle, running, stopping, stopped }
@@ -395,6 +404,7 @@ final class StoreSyncer: @unchecked Sendable {
     /// Block `height` is written: flush it with the next batch of heights.
     func request(_ height: UInt64) {
         condition.lock()
+        if waitingSince == nil && height > durable { waitingSince = Date() }
         requested = max(requested, height)
         condition.broadcast()
         condition.unlock()
@@ -435,7 +445,14 @@ final class StoreSyncer: @unchecked Sendable {
     private func run() {
         condition.lock()
         while true {
-            while requested < durable + Sequencer.flushEveryHeights && state == .running && error == nil { condition.wait() }
+            // Flush once enough heights wait, or once the oldest has waited `idleFlushSeconds`
+            // (a quiet node does not leave acknowledged blocks out of its store for long).
+            while state == .running && error == nil && requested < durable + Sequencer.flushEveryHeights {
+                guard requested > durable, let since = waitingSince else { condition.wait(); continue }
+                let due = since.addingTimeInterval(Sequencer.idleFlushSeconds)
+                if Date() >= due { break }
+                _ = condition.wait(until: due)
+            }
             if error != nil || requested <= durable { break }  // failed, or stopping with nothing left
             let target = requested
             condition.unlock()
@@ -443,6 +460,7 @@ final class StoreSyncer: @unchecked Sendable {
             do { try store.flush() } catch { failure = error }
             condition.lock()
             if let failure { error = failure } else { durable = target }
+            waitingSince = requested > durable ? Date() : nil
             condition.broadcast()
         }
         state = .stopped

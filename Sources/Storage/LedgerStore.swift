@@ -94,6 +94,8 @@ public final class LedgerStore: @unchecked Sendable {
     private let tipRecord: Mutex<BlockRecord?>
     /// A block committed but not yet published (its checkpoint not yet signed).
     private let unpublished = Mutex<BlockRecord?>(nil)
+    /// True after an `.untilFlushed` write that no `flush()` has covered yet.
+    private let unflushed = Mutex(false)
     /// Latest partial tile per key, as last committed.
     private let partialTiles = Mutex<[TileKey: StoredTile]>([:])
     /// Full tiles never change: a two-generation cache (approximate LRU, O(1) per operation).
@@ -180,9 +182,15 @@ public final class LedgerStore: @unchecked Sendable {
 
     private func write(_ batch: WriteBatch, _ durability: Durability) throws {
         switch durability {
-        case .synced: try db.write(batch, sync: true)
-        case .logged: try db.write(batch, sync: false)
-        case .untilFlushed: try db.write(batch, sync: false, logged: false)
+        case .synced, .logged:
+            // A crash keeps logged writes made after the last flush, never unlogged ones: a logged
+            // write after unflushed ones (say, a block's checkpoint after the block) could survive
+            // without them. Flush them first. (The sequencer never does this; this keeps it so.)
+            if unflushed.withLock({ $0 }) { try flush() }
+            try db.write(batch, sync: durability == .synced)
+        case .untilFlushed:
+            try db.write(batch, sync: false, logged: false)
+            unflushed.withLock { $0 = true }  // after the write: a flush racing with it leaves the mark
         }
     }
 
@@ -190,7 +198,12 @@ public final class LedgerStore: @unchecked Sendable {
     /// column family's memtables to SST files.
     public func flush() throws {
         guard db.isOpen else { throw StorageError(code: "store_closed", "the store is closed") }
-        try db.flush()
+        // Cleared before the flush: an unlogged write racing with it marks the store again.
+        unflushed.withLock { $0 = false }
+        do { try db.flush() } catch {
+            unflushed.withLock { $0 = true }
+            throw error
+        }
     }
 
     /// Stores the signed checkpoint of the last committed block and makes that block the tip

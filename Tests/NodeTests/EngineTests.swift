@@ -6,6 +6,7 @@ import Consensus
 import ConsensusStorage
 import Ledger
 @testable import Node
+import Records
 import SignedNote
 import Storage
 import XCTest
@@ -141,6 +142,75 @@ final class EngineTests: XCTestCase {
         // And the node goes on from there.
         _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("after").hex).bytes)
         XCTAssertEqual(try XCTUnwrap(node.store.tip).height, tipHeight + 2)
+    }
+
+    /// A decided block is applied as it was decided, never judged again: here a crash left two
+    /// decided, acknowledged blocks the store never had — a rotation that retires the notary's
+    /// key, then a deposit signed with that key (admitted before the rotation). The restart stores
+    /// both; judging the deposit again on the rotated registry would refuse it and leave the node
+    /// unable to start. Planning a new block, though, refuses the retired key even for an entry
+    /// admitted earlier (its context), as full admission does.
+    func testReplayAppliesDecidedBlocksThatALaterStateWouldRefuse() async throws {
+        let ledger = try TemporaryLedger()
+        let notary = try ledger.writer()
+        let bureau = try ledger.writer("bureau"), court = try ledger.writer("court")
+        do {
+            let node = try LedgerNode(directory: ledger.directory)
+            _ = try await node.submit(record: notary.evidence(sha256: SHA256.hash("before").hex).bytes)
+            node.close()
+        }
+        let rotation = RecordDraft(
+            type: .memberKeyRotated, writerOrg: bureau.key.org, writerRole: .justiceAdmin, keyID: bureau.key.keyID,
+            createdAt: RecordWriter.timestamp(), payload: [
+                "org": .string(notary.key.org),
+                "add_keys": .array([.object(["key_id": .string("next"), "alg": .string("ed25519"),
+                                             "public_key_multibase": .string(Multikey.encode(publicKey: Ed25519PrivateKey.generate().publicKey))])]),
+                "retire_key_ids": .array([.string(notary.key.keyID)]),
+            ]).signed(by: [bureau.signer, court.signer])
+        let deposit = notary.evidence(sha256: SHA256.hash("signed with the key retired just before").hex)
+        let late = notary.evidence(sha256: SHA256.hash("admitted earlier, planned after the restart").hex)
+        do {
+            let store = try LedgerStore(directory: ledger.directory.storePath)
+            var builder = try BlockBuilder(store: store)
+            let consensus = try ledger.directory.openEngine(store: store, tree: builder.tree)
+            for bytes in [rotation, deposit.bytes] {
+                let decided = try consensus.decide(entries: [[LeafTag.record.rawValue] + bytes], timeMillis: LedgerNode.wallClockMillis())
+                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate,
+                                                   evaluatedTree: decided.evaluation.tree))
+                _ = try consensus.committed(decided.block, tree: builder.tree)
+            }
+            store.close()
+        }
+        let admittedEarlier = try Record(bytes: late.bytes)
+        let node = try LedgerNode(directory: ledger.directory)
+        defer { node.close() }
+        let summary = try XCTUnwrap(node.records.summary(deposit.id), "the deposit decided after the rotation is stored")
+        XCTAssertEqual(try node.store.leaf(at: summary.leafIndex), [LeafTag.record.rawValue] + deposit.bytes)
+        XCTAssertNil(node.records.registry.key(org: notary.key.org, keyID: notary.key.keyID), "and the rotation applied")
+        XCTAssertTrue(Audit.run(store: node.store, genesis: node.genesis).ok)
+        XCTAssertEqual(try RecordIndex.rebuild(store: node.store, genesisRegistry: try node.genesis.registry()),
+                       try RecordIndex.stored(store: node.store), "the replayed blocks' index is the one a rebuild derives")
+
+        let plan = node.records.plan([Entry(leaf: [LeafTag.record.rawValue] + late.bytes, context: admittedEarlier)],
+                                     firstIndex: node.store.size)
+        guard case let .rejected(.refused(code, _)) = plan.outcomes.first else { return XCTFail("\(plan.outcomes)") }
+        XCTAssertEqual(code, AdmissionError.unknownKey("").code)
+    }
+
+    /// A quiet node does not leave acknowledged blocks out of its store for long: a few seconds
+    /// after a lone block, with far fewer than `flushEveryHeights` waiting, the store is flushed.
+    /// (Its WAL goes with the next block, or at stop; a restart removes it too.)
+    func testAQuietNodeFlushesItsStoreWithinSeconds() async throws {
+        let ledger = try TemporaryLedger()
+        let node = try LedgerNode(directory: ledger.directory)
+        defer { node.close() }
+        let sequencer = try XCTUnwrap(node.sequencer as? Sequencer)
+        _ = try await node.submit(record: try ledger.writer().evidence(sha256: SHA256.hash("lone").hex).bytes)
+        let tip = try XCTUnwrap(node.store.tip).height
+        XCTAssertLessThan(sequencer.storeDurableHeight, tip, "right after the block, only its WAL keeps it")
+        let deadline = Date().addingTimeInterval(Sequencer.idleFlushSeconds + 10)
+        while sequencer.storeDurableHeight < tip && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        XCTAssertEqual(sequencer.storeDurableHeight, tip, "flushed within \(Sequencer.idleFlushSeconds) s or so")
     }
 
     /// The sequencer writes blocks to the store's memtables only and flushes behind itself; the

@@ -656,13 +656,16 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         // The block embeds ≥ Q signatures on the tip's checkpoint: publish the tip with them if
         // our own collection had not reached the quorum.
         if !published, chain.height > 0 { try publish(lines: block.signatureLines) }
-        let plan = planFor(block.recordEntries)
+        // A quorum decided it: it is applied as decided. The plan made for valid(v) usually holds;
+        // if this node's plan would refuse an entry (a replay after a crash judges on a later
+        // state, e.g. a key retired since), the block's state is derived without judging again.
+        var plan = planFor(block.recordEntries)
+        if !plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) {
+            plan = applier.planDecided(block.recordEntries, firstIndex: chain.size)
+        }
         var derived = plan.derived
         if try block.setChange() != nil, let leaf = block.entries.last {
             derived.append((IndexKey.setChange(block.trailer.previousSize + UInt64(block.entries.count - 1)), leaf))
-        }
-        guard plan.outcomes.allSatisfy({ if case .append = $0 { true } else { false } }) else {
-            throw ConsensusDriverError("block \(block.trailer.height) was decided but its entries do not apply to the store")
         }
         plans = []
         let leafHashes = d.value.evaluation.leafHashes
