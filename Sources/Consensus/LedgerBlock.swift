@@ -2,6 +2,7 @@
 // §2.2) — its entries, its trailer leaf, and the validator signatures on the previous checkpoint
 // that the block embeds (§2.9). This file fixes the block's canonical bytes.
 import Ledger
+import MerkleLog
 
 /// One proposed block: entries, trailer, and the embedded signature lines on checkpoint(h − 1).
 ///
@@ -57,6 +58,17 @@ public struct LedgerBlock: Equatable, Sendable {
 
     /// The block's leaves in log order: the entries, then the trailer.
     public var leaves: [[UInt8]] { entries + [trailer.leafData] }
+
+    /// `tree` with this block's leaves appended (entries, then the trailer). `evaluated` is the
+    /// tree its evaluation on the same tip built (`Evaluation.tree`): when it has the right size it
+    /// is taken as it is instead of hashing every leaf again.
+    public func appended(to tree: TreeAppender, evaluated: TreeAppender?) -> TreeAppender {
+        if let evaluated, evaluated.size == tree.size + UInt64(entries.count) + 1 { return evaluated }
+        var out = tree
+        for entry in entries { out.append(leafHash: RFC6962.leafHash(entry)) }
+        out.append(leafHash: RFC6962.leafHash(trailer.leafData))
+        return out
+    }
 
     /// The validator-set change the block carries (consensus.md §2.10): its last entry if that
     /// has tag 0x02, else nil. Throws `malformedSetChange` if that entry does not decode.

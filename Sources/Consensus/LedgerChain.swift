@@ -189,12 +189,7 @@ public struct LedgerChain: ValueEvaluator {
     public mutating func apply(_ block: LedgerBlock, evaluated: TreeAppender? = nil) {
         precondition(block.trailer.height == height + 1 && block.trailer.previousSize == size
                      && block.trailer.previousRoot == root, "block does not chain to the tip")
-        if let evaluated, evaluated.size == size + UInt64(block.entries.count) + 1 {
-            tree = evaluated
-        } else {
-            for entry in block.entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
-            tree.append(leafHash: RFC6962.leafHash(block.trailer.leafData))
-        }
+        tree = block.appended(to: tree, evaluated: evaluated)
         _ = tree.takeChangedTiles()
         height += 1
         size = tree.size

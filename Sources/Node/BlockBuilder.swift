@@ -59,14 +59,8 @@ public struct BlockBuilder: Sendable {
         guard trailer.height == height, trailer.previousSize == (tip?.size ?? 0), Int(trailer.entryCount) == entries.count else {
             throw StorageError(code: "store_inconsistent", "decided block \(trailer.height) does not chain to the tip at height \(height - 1)")
         }
-        var tree = appender
+        var tree = block.appended(to: appender, evaluated: evaluatedTree)
         let trailerLeaf = trailer.leafData
-        if let evaluatedTree, evaluatedTree.size == appender.size + UInt64(entries.count) + 1 {
-            tree = evaluatedTree
-        } else {
-            for entry in entries { tree.append(leafHash: RFC6962.leafHash(entry)) }
-            tree.append(leafHash: RFC6962.leafHash(trailerLeaf))
-        }
         let record = BlockRecord(height: height, firstIndex: trailer.previousSize, size: tree.size, root: tree.rootHash,
                                  timeMillis: trailer.timeMillis, embeddedSignatures: block.signatureLines)
         return Prepared(commit: BlockCommit(record: record, leaves: entries + [trailerLeaf], tiles: tree.takeChangedTiles(),

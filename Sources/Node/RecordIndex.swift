@@ -205,15 +205,6 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
             let record: Record
             if let parsed = entry.context as? Record {
                 record = parsed
-                // Admitted earlier, its signature checked then, maybe on an older registry: its key
-                // must still be registered now (a rotation may have retired it since), as full
-                // admission would require — so that planning answers the same with or without a
-                // context. (Governance records have all their signatures checked again below.)
-                if !record.type.isGovernance, registry.members[record.writerOrg]?.keys[record.keyID] == nil {
-                    let error = AdmissionError.unknownKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID).string)
-                    outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
-                    continue
-                }
             } else {
                 do { record = try Admission.admit(Array(entry.leaf.dropFirst()), registry: registry, lookup: { inBlock[$0] ?? self.summary($0) }) } catch {
                     outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
@@ -224,9 +215,15 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
                 outcomes.append(.duplicate(of: original.leafIndex))
                 continue
             }
-            // State may have moved since admission (a member suspended, a target just logged).
+            // State may have moved since admission (a member suspended, a key retired, a target just
+            // logged): planning answers as full admission on this state would, with or without a
+            // context. Governance records have all their signatures checked again; for the others,
+            // checked at admission, the writer's key must still be registered.
             do {
                 let signers = record.type.isGovernance ? try Admission.verifySignatures(record, registry: registry) : []
+                if entry.context != nil && !record.type.isGovernance {
+                    _ = try Admission.registeredKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID), registry: registry)
+                }
                 try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: { inBlock[$0] ?? self.committedSummary(admittedID: $0) })
             } catch let error as AdmissionError {
                 outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))

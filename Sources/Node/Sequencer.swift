@@ -164,7 +164,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     private var stopping = false
     private var running = false
     private let finished = DispatchSemaphore(value: 0)
-    private let syncer: StoreSyncer
+    private let flusher: StoreFlusher
 
     /// Sequences on top of `builder` and `consensus`, both made from the same `store` (see
     /// `NodeDirectory.openSequencer`). Without an applier every entry is appended as it is (the
@@ -177,7 +177,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         self.clockMillis = clockMillis
         self.configuration = configuration
         self.applier = applier
-        syncer = StoreSyncer(store: store)
+        flusher = StoreFlusher(store: store)
     }
 
     /// Starts the sequencing thread. First it stores a block decided before a crash, if the WAL
@@ -195,7 +195,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         condition.lock()
         running = true
         condition.unlock()
-        syncer.start(durable: store.tip?.height ?? 0)
+        flusher.start(durable: store.tip?.height ?? 0)
         let thread = Thread { [self] in run() }
         thread.name = "cinnabar-sequencer"
         thread.start()
@@ -213,7 +213,7 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     }
 
     /// The height up to which the store's blocks are durable in the store itself (flushed).
-    var storeDurableHeight: UInt64 { syncer.durableHeight }
+    var storeDurableHeight: UInt64 { flusher.durableHeight }
 
     /// Stops accepting submissions, commits what is queued, and returns when the thread is done.
     public func stop() {
@@ -292,8 +292,8 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
                 for pending in batch { pending.continuation.resume(throwing: SubmitError.storageFailed("\(error)")) }
             }
         }
-        // Stopping: the store syncs what it holds, then the WALs that kept it go.
-        if syncer.stop(), let tip = store.tip { try? consensus.storeIsDurable(through: tip.height) }
+        // Stopping: the store flushes what it holds, then the WALs that kept it go.
+        if flusher.stop(), let tip = store.tip { try? consensus.storeIsDurable(through: tip.height) }
         finished.signal()
     }
 
@@ -327,11 +327,11 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
     }
 
     /// The decision order (consensus.md §2.8): block and certificate durable (`synced`: by the
-    /// store's own fsync; otherwise by the decision's WAL, kept until the syncer has flushed the
+    /// store's own fsync; otherwise by the decision's WAL, kept until the flusher has flushed the
     /// store), then the checkpoint signed and published, then the next height.
     @discardableResult
     private func commitDecided(_ decided: BlockConsensus.Decided, derived: [(key: [UInt8], value: [UInt8])], synced: Bool) throws -> BlockRecord {
-        if let failure = syncer.failure { throw failure }
+        if let failure = flusher.failure { throw failure }
         let block = decided.block
         let prepared = try builder.prepare(block, certificate: decided.certificate, derived: derived,
                                            evaluatedTree: decided.evaluation.tree)
@@ -350,11 +350,11 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         if synced {
             try consensus.storeIsDurable(through: height)
         } else {
-            syncer.request(height)
+            flusher.request(height)
             // Never more unflushed heights than the signer guard remembers: a replay after a
             // crash must get every one of their signatures back.
-            syncer.wait(untilDurable: height - min(height, Sequencer.maxUnsyncedHeights))
-            try consensus.storeIsDurable(through: syncer.durableHeight)
+            flusher.wait(untilDurable: height - min(height, Sequencer.maxUnflushedHeights))
+            try consensus.storeIsDurable(through: flusher.durableHeight)
         }
         return prepared.commit.record
     }
@@ -364,7 +364,7 @@ extension Sequencer {
     /// Heights whose blocks may be decided and acknowledged before a flush has made them durable
     /// in the store (kept durable by their WALs meanwhile); well inside
     /// `SignerGuard.rememberedHeights`. The sequencer waits for the flush beyond it.
-    static let maxUnsyncedHeights: UInt64 = 112
+    static let maxUnflushedHeights: UInt64 = 112
     /// The store is flushed once this many heights are waiting: large enough that flushes write
     /// SST files of some size (each flush writes one per column family), small enough that a
     /// restart after a crash has few heights to replay.
@@ -375,7 +375,7 @@ extension Sequencer {
 
 /// Flushes the store behind the sequencer on its own thread, so that writing blocks to SST files
 /// overlaps with deciding the next ones; reports the height up to which the store is durable.
-final class StoreSyncer: @unchecked Sendable {
+final class StoreFlusher: @unchecked Sendable {
     private let store: LedgerStore
     private let condition = NSCondition()
     private var requested: UInt64 = 0
@@ -388,7 +388,7 @@ final class StoreSyncer: @unchecked Sendable {
 
     init(store: LedgerStore) { self.store = store }
 
-    /// Starts the thread; every block up to `durable` is already synced.
+    /// Starts the thread; every block up to `durable` is already durable in the store.
     func start(durable: UInt64) {
         condition.lock()
         defer { condition.unlock() }
@@ -397,7 +397,7 @@ final class StoreSyncer: @unchecked Sendable {
         self.durable = durable
         requested = max(requested, durable)
         let thread = Thread { [self] in run() }
-        thread.name = "cinnabar-store-sync"
+        thread.name = "cinnabar-store-flush"
         thread.start()
     }
 
@@ -417,14 +417,14 @@ final class StoreSyncer: @unchecked Sendable {
         return durable
     }
 
-    /// Blocks until every block up to `height` is durable, the syncer has failed, or it stopped.
+    /// Blocks until every block up to `height` is durable, the flusher has failed, or it stopped.
     func wait(untilDurable height: UInt64) {
         condition.lock()
         defer { condition.unlock() }
         while durable < height && error == nil && state == .running { condition.wait() }
     }
 
-    /// Why the last sync failed, if it did (the store can no longer be trusted to write).
+    /// Why the last flush failed, if it did (the store can no longer be trusted to write).
     var failure: (any Error)? {
         condition.lock()
         defer { condition.unlock() }

@@ -41,6 +41,8 @@ public final class RocksDB: @unchecked Sendable {
     private let cache: OpaquePointer
     private let handles: [String: OpaquePointer]
     private let syncWrite: OpaquePointer
+    private let unsyncedWrite: OpaquePointer
+    private let unloggedWrite: OpaquePointer
     private let readOptions: OpaquePointer
 
     /// A column family's handle, looked up by name at open time.
@@ -59,7 +61,7 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_set_paranoid_checks(options, 1)
         rocksdb_options_increase_parallelism(options, 2)
-        // Every flush, automatic or `flushAll`, commits all families' memtables together: writes
+        // Every flush, automatic or `flush()`, commits all families' memtables together: writes
         // made without the WAL (`write(_:logged: false)`) then survive a crash all or none.
         rocksdb_options_set_atomic_flush(options, 1)
         let tableOptions = rocksdb_block_based_options_create()!
@@ -112,6 +114,9 @@ public final class RocksDB: @unchecked Sendable {
         handles = map
         syncWrite = rocksdb_writeoptions_create()
         rocksdb_writeoptions_set_sync(syncWrite, 1)
+        unsyncedWrite = rocksdb_writeoptions_create()
+        unloggedWrite = rocksdb_writeoptions_create()
+        rocksdb_writeoptions_disable_WAL(unloggedWrite, 1)
         readOptions = rocksdb_readoptions_create()
         rocksdb_readoptions_set_verify_checksums(readOptions, 1)
     }
@@ -143,6 +148,8 @@ public final class RocksDB: @unchecked Sendable {
     deinit {
         close()
         rocksdb_writeoptions_destroy(syncWrite)
+        rocksdb_writeoptions_destroy(unsyncedWrite)
+        rocksdb_writeoptions_destroy(unloggedWrite)
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_options_destroy(options)
         rocksdb_options_destroy(rawOptions)
@@ -183,16 +190,13 @@ public final class RocksDB: @unchecked Sendable {
 
     /// Applies `batch` atomically; with `sync`, returns only once it is fsync'd to the WAL.
     /// Without `logged` it skips the WAL altogether: it reaches the disk only with the next flush
-    /// (`flushAll`, or RocksDB's own when a memtable fills), and a crash before that loses it —
+    /// (`flush()`, or RocksDB's own when a memtable fills), and a crash before that loses it —
     /// for a caller that keeps the same data durable elsewhere meanwhile.
     public func write(_ batch: WriteBatch, sync: Bool = true, logged: Bool = true) throws {
         precondition(logged || !sync, "an unlogged write cannot be synced")
-        let options = sync ? syncWrite : rocksdb_writeoptions_create()!
-        defer { if !sync { rocksdb_writeoptions_destroy(options) } }
-        if !logged { rocksdb_writeoptions_disable_WAL(options, 1) }
+        let options = sync ? syncWrite : logged ? unsyncedWrite : unloggedWrite
         try withOpen { db in try checked("write") { err in rocksdb_write(db, options, batch.batch, err) } }
     }
-
 
     /// Visits (key, value) pairs of `family` in key order from `start` (or the first key) until
     /// `body` returns false. Surfaces read errors (corruption) instead of stopping silently.

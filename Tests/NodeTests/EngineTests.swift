@@ -12,6 +12,35 @@ import Storage
 import XCTest
 
 final class EngineTests: XCTestCase {
+    /// A ledger whose node has logged one record and stopped.
+    func ledgerWithOneRecord() async throws -> (ledger: TemporaryLedger, writer: RecordWriter) {
+        let ledger = try TemporaryLedger()
+        let writer = try ledger.writer()
+        let node = try LedgerNode(directory: ledger.directory)
+        _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("before").hex).bytes)
+        node.close()
+        return (ledger, writer)
+    }
+
+    /// One block per record decided by the engine, applied and checkpoint-signed as the sequencer
+    /// does it, but never written to the store: what a crash before the store's flush leaves.
+    /// Returns the store's tip height (unchanged) and the checkpoint notes signed.
+    func decideWithoutStoring(_ records: [[UInt8]], in ledger: TemporaryLedger) throws -> (tipHeight: UInt64, notes: [String]) {
+        let store = try LedgerStore(directory: ledger.directory.storePath)
+        defer { store.close() }
+        let tipHeight = try XCTUnwrap(store.tip).height
+        var builder = try BlockBuilder(store: store)
+        let consensus = try ledger.directory.openEngine(store: store, tree: builder.tree)
+        var notes: [String] = []
+        for record in records {
+            let decided = try consensus.decide(entries: [[LeafTag.record.rawValue] + record], timeMillis: LedgerNode.wallClockMillis())
+            builder.accept(try builder.prepare(decided.block, certificate: decided.certificate, evaluatedTree: decided.evaluation.tree))
+            notes.append(try consensus.committed(decided.block, tree: builder.tree))
+        }
+        XCTAssertEqual(try XCTUnwrap(store.tip).height, tipHeight, "nothing stored")
+        return (tipHeight, notes)
+    }
+
     func testEveryBlockIsDecidedWithACertificateForItsCheckpoint() async throws {
         let ledger = try TemporaryLedger()
         let writer = try ledger.writer()
@@ -111,13 +140,7 @@ final class EngineTests: XCTestCase {
     }
 
     func testABlockDecidedButNotStoredBeforeACrashIsStoredAtRestart() async throws {
-        let ledger = try TemporaryLedger()
-        let writer = try ledger.writer()
-        do {
-            let node = try LedgerNode(directory: ledger.directory)
-            _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("before").hex).bytes)
-            node.close()
-        }
+        let (ledger, writer) = try await ledgerWithOneRecord()
         // The engine decides the next block (its WAL holds the decision), then the process dies
         // before the block reaches the store.
         let pending = writer.evidence(sha256: SHA256.hash("decided, not stored").hex)
@@ -151,14 +174,8 @@ final class EngineTests: XCTestCase {
     /// unable to start. Planning a new block, though, refuses the retired key even for an entry
     /// admitted earlier (its context), as full admission does.
     func testReplayAppliesDecidedBlocksThatALaterStateWouldRefuse() async throws {
-        let ledger = try TemporaryLedger()
-        let notary = try ledger.writer()
+        let (ledger, notary) = try await ledgerWithOneRecord()
         let bureau = try ledger.writer("bureau"), court = try ledger.writer("court")
-        do {
-            let node = try LedgerNode(directory: ledger.directory)
-            _ = try await node.submit(record: notary.evidence(sha256: SHA256.hash("before").hex).bytes)
-            node.close()
-        }
         let rotation = RecordDraft(
             type: .memberKeyRotated, writerOrg: bureau.key.org, writerRole: .justiceAdmin, keyID: bureau.key.keyID,
             createdAt: RecordWriter.timestamp(), payload: [
@@ -169,18 +186,7 @@ final class EngineTests: XCTestCase {
             ]).signed(by: [bureau.signer, court.signer])
         let deposit = notary.evidence(sha256: SHA256.hash("signed with the key retired just before").hex)
         let late = notary.evidence(sha256: SHA256.hash("admitted earlier, planned after the restart").hex)
-        do {
-            let store = try LedgerStore(directory: ledger.directory.storePath)
-            var builder = try BlockBuilder(store: store)
-            let consensus = try ledger.directory.openEngine(store: store, tree: builder.tree)
-            for bytes in [rotation, deposit.bytes] {
-                let decided = try consensus.decide(entries: [[LeafTag.record.rawValue] + bytes], timeMillis: LedgerNode.wallClockMillis())
-                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate,
-                                                   evaluatedTree: decided.evaluation.tree))
-                _ = try consensus.committed(decided.block, tree: builder.tree)
-            }
-            store.close()
-        }
+        _ = try decideWithoutStoring([rotation, deposit.bytes], in: ledger)
         let admittedEarlier = try Record(bytes: late.bytes)
         let node = try LedgerNode(directory: ledger.directory)
         defer { node.close() }
@@ -219,32 +225,10 @@ final class EngineTests: XCTestCase {
     /// leaves their WALs: the restart decides nothing new, it stores the same three blocks again,
     /// with the same checkpoints and signatures.
     func testBlocksTheStoreLostInAPowerCutAreRecoveredFromTheKeptWALs() async throws {
-        let ledger = try TemporaryLedger()
-        let writer = try ledger.writer()
-        do {
-            let node = try LedgerNode(directory: ledger.directory)
-            _ = try await node.submit(record: writer.evidence(sha256: SHA256.hash("before").hex).bytes)
-            node.close()
-        }
+        let (ledger, writer) = try await ledgerWithOneRecord()
         let records = (0..<3).map { writer.evidence(sha256: SHA256.hash("lost \($0)").hex) }
-        var notes: [String] = []
-        let tipHeight: UInt64
-        do {
-            // Three heights decided, applied and checkpoint-signed as the sequencer does it, but
-            // nothing reaches the store: what a power cut leaves of unsynced writes.
-            let store = try LedgerStore(directory: ledger.directory.storePath)
-            tipHeight = try XCTUnwrap(store.tip).height
-            var builder = try BlockBuilder(store: store)
-            let consensus = try ledger.directory.openEngine(store: store, tree: builder.tree)
-            for record in records {
-                let decided = try consensus.decide(entries: [[LeafTag.record.rawValue] + record.bytes], timeMillis: LedgerNode.wallClockMillis())
-                builder.accept(try builder.prepare(decided.block, certificate: decided.certificate,
-                                                   evaluatedTree: decided.evaluation.tree))
-                notes.append(try consensus.committed(decided.block, tree: builder.tree))
-            }
-            XCTAssertEqual(try XCTUnwrap(store.tip).height, tipHeight, "nothing stored")
-            store.close()
-        }
+        // Three heights decided, applied and checkpoint-signed, none in the store.
+        let (tipHeight, notes) = try decideWithoutStoring(records.map(\.bytes), in: ledger)
         let walNames = try FileStore(directory: ledger.directory.consensusPath).names().filter { ConsensusWAL.height(ofFile: $0) != nil }
         XCTAssertEqual(walNames.filter { ConsensusWAL.height(ofFile: $0)! <= tipHeight + 3 },
                        (1...3).map { ConsensusWAL.fileName(height: tipHeight + UInt64($0)) }, "the three WALs are kept")
@@ -263,7 +247,7 @@ final class EngineTests: XCTestCase {
         let left = try FileStore(directory: ledger.directory.consensusPath).names().compactMap(ConsensusWAL.height(ofFile:))
         XCTAssertTrue(left.allSatisfy { $0 > tipHeight + 3 }, "the recovered heights' WALs are gone once the store synced them: \(left)")
         // The sequencer never runs further ahead of the store's sync than the guard remembers.
-        XCTAssertLessThan(Sequencer.maxUnsyncedHeights + 1, SignerGuard.rememberedHeights)
-        XCTAssertLessThan(Int(Sequencer.maxUnsyncedHeights) + 1, SignerGuard.rememberedCheckpoints)
+        XCTAssertLessThan(Sequencer.maxUnflushedHeights + 1, SignerGuard.rememberedHeights)
+        XCTAssertLessThan(Int(Sequencer.maxUnflushedHeights) + 1, SignerGuard.rememberedCheckpoints)
     }
 }

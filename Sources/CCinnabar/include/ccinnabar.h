@@ -1,7 +1,7 @@
 // SHA-256 through OpenSSL 3 with the digest fetched once and one reusable context per thread.
 // OpenSSL's EVP_sha256()/SHA256() one-shots do a provider lookup per call and run 2.6-3.3x slower
 // (notes-swift-on-this-machine.md). And one Linux call Glibc's Swift module does not export.
-// This is the only C in Cinnabar.
+// This is the only C in Cinnabar (CRocksExtras holds the only C++).
 #ifndef CCINNABAR_H
 #define CCINNABAR_H
 #include <stddef.h>

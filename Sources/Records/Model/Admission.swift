@@ -1,5 +1,6 @@
 // Admission of a submitted record: canonical bytes and schema, the writer's signature(s) against
 // registered keys, then the write rules. What passes is a record the ledger may log.
+import CinnabarCrypto
 
 /// Why a record was refused at admission. Stable codes for the API and CLI.
 public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -62,12 +63,7 @@ public enum Admission {
             guard let method = VerificationMethod(parsing: proof.verificationMethod) else {
                 throw .record(.badProof("verificationMethod \(proof.verificationMethod) is not cinnabar:org:<USCI>#<key id>"))
             }
-            guard let key = registry.key(org: method.org, keyID: method.keyID) else {
-                if let member = registry.members[method.org], member.status != .active, member.keys[method.keyID] != nil {
-                    throw .memberNotActive(org: method.org, status: member.status)
-                }
-                throw .unknownKey(method.string)
-            }
+            let key = try registeredKey(method, registry: registry)
             do {
                 if proof.context == nil {
                     try DataIntegrity.verify(unsecuredCanonical: unsecured, proof: proof, publicKey: key)
@@ -84,5 +80,18 @@ public enum Admission {
         }
         guard sawWriter else { throw .record(.badProof("no proof by the writer's key \(writerMethod.string)")) }
         return signers
+    }
+
+    /// The active key `method` names in `registry`, or why there is none. For a record whose
+    /// signature was checked earlier, on an older registry, this is what is left to check: a
+    /// rotation may have retired the key since, or the member may be suspended.
+    public static func registeredKey(_ method: VerificationMethod, registry: Registry) throws(AdmissionError) -> Ed25519PublicKey {
+        guard let key = registry.key(org: method.org, keyID: method.keyID) else {
+            if let member = registry.members[method.org], member.status != .active, member.keys[method.keyID] != nil {
+                throw .memberNotActive(org: method.org, status: member.status)
+            }
+            throw .unknownKey(method.string)
+        }
+        return key
     }
 }
