@@ -75,7 +75,7 @@ extension RecordRoutes {
         let registry = node.records.registry
         let items: [JSONValue] = matches.map { m in
             let r = m.subject.record
-            var item: [String: JSONValue] = [
+            var item: JSONObject = [
                 "record_id": .string(r.recordID),
                 "kind": .string(r.type.rawValue),
                 "result": .string(m.view?.status.rawValue ?? "VALID"),
@@ -94,7 +94,7 @@ extension RecordRoutes {
             }
             return .object(item)
         }
-        var body: [String: JSONValue] = ["sha256": .string(digest.hex), "matched": .bool(!items.isEmpty), "matches": .array(items)]
+        var body: JSONObject = ["sha256": .string(digest.hex), "matched": .bool(!items.isEmpty), "matches": .array(items)]
         if let code { body["code"] = .string(code.grouped) }
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.serialize(.object(body)) + [0x0A])))

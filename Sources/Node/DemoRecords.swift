@@ -46,7 +46,7 @@ public struct RecordWriter: Sendable {
     public static func today(_ date: Date = Date()) -> String { String(timestamp(date).prefix(10)) }
 
     /// A signed record of `type` with `payload` and `refs`.
-    public func record(_ type: RecordType, refs: [Ref] = [], payload: [String: JSONValue], recordID: String? = nil) -> (id: String, bytes: [UInt8]) {
+    public func record(_ type: RecordType, refs: [Ref] = [], payload: JSONObject, recordID: String? = nil) -> (id: String, bytes: [UInt8]) {
         var draft = RecordDraft(type: type, writerOrg: key.org, writerRole: role, keyID: key.keyID,
                                 createdAt: RecordWriter.timestamp(), refs: refs, payload: payload)
         if let recordID { draft.recordID = recordID }
@@ -95,7 +95,7 @@ public struct RecordWriter: Sendable {
                          renditions: [JSONValue], validUntil: String? = nil, evidence: [String] = [],
                          caseID: String? = nil) -> (id: String, code: VerificationCode, bytes: [UInt8]) {
         let code = VerificationCode.generate(kind: CodeKind(rawValue: docType.codeKind)!)
-        var payload: [String: JSONValue] = [
+        var payload: JSONObject = [
             "doc_type": .string(docType.rawValue),
             "doc_number": .string(number),
             "code_hmac": .string(codeKey.hmac(code)),

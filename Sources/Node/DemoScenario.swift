@@ -201,7 +201,7 @@ public struct DemoScenario: Sendable {
         // suspend it, remove it.
         let newKey = Ed25519PrivateKey.generate()
         let newOrg = try OrganizationCode.withCheckCharacter(prefix17: "12510100MB0000009").value
-        func governance(_ type: RecordType, _ payload: [String: JSONValue]) -> (id: String, bytes: [UInt8]) {
+        func governance(_ type: RecordType, _ payload: JSONObject) -> (id: String, bytes: [UInt8]) {
             let draft = RecordDraft(type: type, writerOrg: bureau.key.org, writerRole: .justiceAdmin, keyID: bureau.key.keyID,
                                     createdAt: RecordWriter.timestamp(), payload: payload)
             return (draft.recordID, draft.signed(by: [bureau.signer, court.signer]))

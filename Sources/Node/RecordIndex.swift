@@ -360,14 +360,14 @@ public enum Base64URL {
 /// Canonical encoding of the member registry (stored whenever membership changes).
 enum RegistryCoding {
     static func encode(_ registry: Registry) -> [UInt8] {
-        let members: [String: JSONValue] = registry.members.mapValues { m in
+        let members = JSONObject(registry.members.mapValues { m -> JSONValue in
             .object([
                 "role": .string(m.role.rawValue),
                 "name": .string(m.name),
                 "status": .string(m.status.rawValue),
-                "keys": .object(m.keys.mapValues { .string(Multikey.encode(publicKey: $0)) }),
+                "keys": .object(JSONObject(m.keys.mapValues { .string(Multikey.encode(publicKey: $0)) })),
             ])
-        }
+        })
         return CanonicalJSON.serialize(.object(["members": .object(members)]))
     }
 

@@ -149,7 +149,7 @@ struct CreditEventCommand: ParsableCommand {
         try checkDate(minUntil, "--min-until")
         try checkDate(maxUntil, "--max-until")
         let today = RecordWriter.today()
-        var publication: [String: JSONValue] = ["public": .bool(true), "from": .string(publicFrom ?? today)]
+        var publication: JSONObject = ["public": .bool(true), "from": .string(publicFrom ?? today)]
         if let minUntil { publication["min_until"] = .string(minUntil) }
         if let maxUntil { publication["max_until"] = .string(maxUntil) }
         let r = try writer.writer().record(.creditEvent, payload: [

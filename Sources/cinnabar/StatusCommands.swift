@@ -38,7 +38,7 @@ struct CreditAmendCommand: ParsableCommand {
     @OptionGroup var writer: WriterOptions
 
     func run() throws {
-        var payload: [String: JSONValue] = ["reason": .string(reason)]
+        var payload: JSONObject = ["reason": .string(reason)]
         if let measure { payload["measure_code"] = .string(measure) }
         if let severity { payload["severity"] = .string(severity) }
         if !basis.isEmpty { payload["legal_basis"] = .array(basis.map(JSONValue.string)) }

@@ -8,7 +8,7 @@ import XCTest
 
 final class AdmissionTests: XCTestCase {
     /// A notarial certificate by the first notary office, as a draft.
-    private func certificateDraft(_ c: Consortium, changes: [String: JSONValue] = [:]) -> RecordDraft {
+    private func certificateDraft(_ c: Consortium, changes: JSONObject = [:]) -> RecordDraft {
         c.draft(.documentIssued, by: c.notary, payload: Fixture.payload(.documentIssued).with(changes))
     }
 
@@ -33,7 +33,7 @@ final class AdmissionTests: XCTestCase {
     }
 
     /// `bytes` parsed, changed by `change` and written canonically again (the proof is not redone).
-    private func edited(_ bytes: [UInt8], _ change: (inout [String: JSONValue]) -> Void) -> [UInt8] {
+    private func edited(_ bytes: [UInt8], _ change: (inout JSONObject) -> Void) -> [UInt8] {
         guard case var .object(members) = try? JSONParser.parse(bytes, maxBytes: Record.maxBytes) else { preconditionFailure("a record") }
         change(&members)
         return CanonicalJSON.serialize(.object(members))

@@ -35,7 +35,7 @@ final class CanonicalFormTests: XCTestCase {
         case 4: return r.below(4) == 0 ? .double(Double(r.below(1000)) / 8) : .integer(Int64(r.below(3)) - 1)
         case 5: return .array((0..<r.below(4)).map { _ in randomValue(&r, depth: depth + 1) })
         default:
-            var members: [String: JSONValue] = [:]
+            var members: JSONObject = [:]
             for _ in 0..<r.below(5) { members[randomString(&r)] = randomValue(&r, depth: depth + 1) }
             return .object(members)
         }

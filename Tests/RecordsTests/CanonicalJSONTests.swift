@@ -92,7 +92,7 @@ final class CanonicalJSONTests: XCTestCase {
             ["\u{1F600}", "\u{1F602}", "\u{FB33}"],
         ]
         for expected in ordered {
-            let object = JSONValue.object(Dictionary(uniqueKeysWithValues: expected.reversed().map { ($0, JSONValue.null) }))
+            let object = JSONValue.object(JSONObject(uniqueKeysWithValues: expected.reversed().map { ($0, JSONValue.null) }))
             let text = "{" + expected.map { "\"\($0)\":null" }.joined(separator: ",") + "}"
             XCTAssertEqual(canonical(object), text, expected.debugDescription)
         }

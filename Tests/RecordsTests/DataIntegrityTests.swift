@@ -54,14 +54,14 @@ final class DataIntegrityTests: XCTestCase {
     }
 
     /// `document` with `change` applied to its members.
-    private func changing(_ document: JSONValue, _ change: (inout [String: JSONValue]) -> Void) -> JSONValue {
+    private func changing(_ document: JSONValue, _ change: (inout JSONObject) -> Void) -> JSONValue {
         guard case var .object(members) = document else { fatalError("an object") }
         change(&members)
         return .object(members)
     }
 
     /// `document` with `change` applied to the members of its single proof.
-    private func changingProof(_ document: JSONValue, _ change: @escaping (inout [String: JSONValue]) -> Void) -> JSONValue {
+    private func changingProof(_ document: JSONValue, _ change: @escaping (inout JSONObject) -> Void) -> JSONValue {
         changing(document) { members in
             guard case var .object(proof) = members["proof"] else { fatalError("one proof") }
             change(&proof)

@@ -153,4 +153,37 @@ final class JSONParserTests: XCTestCase {
             XCTAssertEqual(JSONError(kind, offset: 0, reason: "x").code, code)
         }
     }
+
+    /// Past 16 members the parser finds repeated names with a set instead of a search: both ways
+    /// refuse a repeat (also a canonically equivalent one) at its offset, and accept distinct names.
+    func testLargeObjectsRefuseRepeatedNamesToo() throws {
+        let names = (0..<40).map { "k\($0)" }
+        let distinct = "{" + names.map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+        XCTAssertEqual(try parse(distinct).object?.count, 40)
+        for repeatAt in [3, 17, 39] {
+            let members = names.map { "\"\($0)\":1" } + ["\"\(names[repeatAt])\":2"]
+            let text = "{" + members.joined(separator: ",") + "}"
+            let error = refusal(Array(text.utf8))
+            XCTAssertEqual(error?.code, "duplicate_key", "repeat of member \(repeatAt)")
+            XCTAssertEqual(error?.offset, text.utf8.count - "\"\(names[repeatAt])\":2}".utf8.count)
+        }
+        let equivalent = "{" + names.map { "\"\($0)\":1" }.joined(separator: ",") + ",\"\u{E9}\":1,\"e\u{301}\":2}"
+        XCTAssertEqual(refusal(Array(equivalent.utf8))?.code, "duplicate_key")
+    }
+
+    /// Objects are unordered: the same members in another order are equal and hash alike.
+    func testObjectsCompareAndHashWithoutOrder() throws {
+        let a = try parse("{\"x\":1,\"y\":[true,{\"p\":\"q\",\"r\":null}]}")
+        let b = try parse("{\"y\":[true,{\"r\":null,\"p\":\"q\"}],\"x\":1}")
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.hashValue, b.hashValue)
+        XCTAssertNotEqual(a, try parse("{\"x\":1,\"y\":[true,{\"p\":\"q\"}]}"))
+        XCTAssertNotEqual(a, try parse("{\"x\":2,\"y\":[true,{\"p\":\"q\",\"r\":null}]}"))
+        var edited = a.object!
+        edited["x"] = nil
+        XCTAssertEqual(edited.keys, ["y"])
+        edited["z"] = .integer(3)
+        XCTAssertEqual(edited["z"], .integer(3))
+        XCTAssertEqual(CanonicalJSON.serialize(.object(edited)), Array("{\"y\":[true,{\"p\":\"q\",\"r\":null}],\"z\":3}".utf8))
+    }
 }

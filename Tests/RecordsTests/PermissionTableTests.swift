@@ -168,7 +168,7 @@ final class PermissionTableTests: XCTestCase {
         let award = log.issue(.arbitralAward)
         let mediation = log.issue(.mediationStatement)
         let certificate = log.issue(.notarialCertificate)
-        let setAside: [String: JSONValue] = ["reason": .string("set_aside_by_court")]
+        let setAside: JSONObject = ["reason": .string("set_aside_by_court")]
         let cases: [(String, [UInt8], String)] = [
             ("a court sets aside an arbitral award", log.statusBytes(.documentRevoked, by: c.court, on: award, changes: setAside), "admitted"),
             ("a court sets aside a mediation statement", log.statusBytes(.documentRevoked, by: c.court, on: mediation, changes: setAside), "admitted"),

@@ -75,14 +75,14 @@ struct Consortium {
 
     /// The draft of a record of `type` written by `org` (claiming `role`, by default its own).
     func draft(_ type: RecordType, by org: TestOrg, claiming role: Role? = nil, refs: [Ref] = [],
-               payload: [String: JSONValue]) -> RecordDraft {
+               payload: JSONObject) -> RecordDraft {
         RecordDraft(type: type, writerOrg: org.usci, writerRole: role ?? org.role, keyID: TestOrg.keyID,
                     createdAt: Fixture.createdAt, refs: refs, payload: payload)
     }
 
     /// The signed bytes of a record of `type` by `org`, with proofs by `org` and then `cosigners`.
     func record(_ type: RecordType, by org: TestOrg, claiming role: Role? = nil, refs: [Ref] = [],
-                payload: [String: JSONValue], cosigners: [TestOrg] = []) -> [UInt8] {
+                payload: JSONObject, cosigners: [TestOrg] = []) -> [UInt8] {
         draft(type, by: org, claiming: role, refs: refs, payload: payload).signed(by: ([org] + cosigners).map(\.signer))
     }
 
@@ -136,7 +136,7 @@ enum Fixture {
 
     static func publication(public isPublic: Bool = true, from: String = "2025-03-01", minUntil: String? = "2025-09-01",
                             maxUntil: String? = "2028-03-01") -> JSONValue {
-        var o: [String: JSONValue] = ["public": .bool(isPublic), "from": .string(from)]
+        var o: JSONObject = ["public": .bool(isPublic), "from": .string(from)]
         if let minUntil { o["min_until"] = .string(minUntil) }
         if let maxUntil { o["max_until"] = .string(maxUntil) }
         return .object(o)
@@ -147,7 +147,7 @@ enum Fixture {
     /// membership record is about.
     static func payload(_ type: RecordType, docType: DocumentType = .notarialCertificate,
                         creditClass: CreditClass = .adminPenalty, profession: Profession = .lawyer,
-                        subject: TestOrg? = nil) -> [String: JSONValue] {
+                        subject: TestOrg? = nil) -> JSONObject {
         let subjectOrg = subject?.usci ?? TestOrg.usci(serial: 900)
         switch type {
         case .memberAdmitted:
@@ -230,9 +230,9 @@ enum Fixture {
     }
 }
 
-extension Dictionary where Key == String, Value == JSONValue {
+extension JSONObject {
     /// This payload with `changes` applied (a `.null` value removes the member).
-    func with(_ changes: [String: JSONValue]) -> [String: JSONValue] {
+    func with(_ changes: JSONObject) -> JSONObject {
         var out = self
         for (k, v) in changes { out[k] = v == .null ? nil : v }
         return out
@@ -300,19 +300,19 @@ final class RecordLog {
 
     /// A document of `docType` issued by `org` (its issuer by default).
     @discardableResult
-    func issue(_ docType: DocumentType, by org: TestOrg? = nil, changes: [String: JSONValue] = [:]) -> LoggedRecord {
+    func issue(_ docType: DocumentType, by org: TestOrg? = nil, changes: JSONObject = [:]) -> LoggedRecord {
         let issuer = org ?? consortium[docType.issuer]
         return append(consortium.record(.documentIssued, by: issuer, payload: Fixture.payload(.documentIssued, docType: docType).with(changes)))
     }
 
     /// A status record of `type` by `org` with a `target` ref to `target`.
     @discardableResult
-    func status(_ type: RecordType, by org: TestOrg, on target: LoggedRecord, changes: [String: JSONValue] = [:]) -> LoggedRecord {
+    func status(_ type: RecordType, by org: TestOrg, on target: LoggedRecord, changes: JSONObject = [:]) -> LoggedRecord {
         append(statusBytes(type, by: org, on: target, changes: changes))
     }
 
     /// The bytes of a status record of `type` by `org` aimed at `target`.
-    func statusBytes(_ type: RecordType, by org: TestOrg, on target: LoggedRecord, changes: [String: JSONValue] = [:]) -> [UInt8] {
+    func statusBytes(_ type: RecordType, by org: TestOrg, on target: LoggedRecord, changes: JSONObject = [:]) -> [UInt8] {
         consortium.record(type, by: org, refs: [Ref(recordID: target.record.recordID, rel: "target")],
                           payload: Fixture.payload(type).with(changes))
     }
@@ -325,7 +325,7 @@ final class RecordLog {
 
     /// A credit event of `creditClass` by `org`.
     @discardableResult
-    func creditEvent(_ creditClass: CreditClass = .adminPenalty, by org: TestOrg? = nil, changes: [String: JSONValue] = [:]) -> LoggedRecord {
+    func creditEvent(_ creditClass: CreditClass = .adminPenalty, by org: TestOrg? = nil, changes: JSONObject = [:]) -> LoggedRecord {
         let writer = org ?? consortium.justice
         return append(consortium.record(.creditEvent, by: writer, payload: Fixture.payload(.creditEvent, creditClass: creditClass).with(changes)))
     }

@@ -61,7 +61,7 @@ public enum GB32100 {
     }
 
     /// Whether the last byte of ASCII `code` is the check character over the bytes before it.
-    static func endsWithCheckCharacter(_ code: [UInt8]) -> Bool {
+    static func endsWithCheckCharacter(_ code: some BidirectionalCollection<UInt8>) -> Bool {
         guard let last = code.last, let check = checkValue(of: code.dropLast()) else { return false }
         return symbols[check] == last
     }

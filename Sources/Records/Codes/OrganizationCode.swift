@@ -28,6 +28,12 @@ public struct OrganizationCode: Hashable, Sendable {
         self.value = input
     }
 
+    /// Whether UTF-8 `code` is a code `init(parsing:)` accepts, without making one (for checking
+    /// every organisation code in every record admitted).
+    public static func isValid(utf8 code: UnsafeBufferPointer<UInt8>) -> Bool {
+        code.count == length && GB32100.endsWithCheckCharacter(code)
+    }
+
     /// The code made of `prefix17` and its check character, for demo and test organisations;
     /// throws if `prefix17` is not 17 characters of the alphabet.
     public static func withCheckCharacter(prefix17: String) throws(OrganizationCodeError) -> OrganizationCode {

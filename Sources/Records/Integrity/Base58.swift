@@ -14,6 +14,12 @@ public enum Base58 {
         return table
     }()
 
+    /// The value (0–57) of an alphabet character, nil for any other byte.
+    public static func digitValue(_ character: UInt8) -> UInt8? {
+        let value = values[Int(character)]
+        return value == 0xFF ? nil : value
+    }
+
     // The conversions run on word-sized limbs rather than single digits: base 58^5 limbs (each
     // < 2^30) when encoding, base 2^32 limbs when decoding. A limb times a multiplier of at most
     // 2^32 plus a carry below 2^32 stays below 2^63, so UInt64 arithmetic never overflows.

@@ -53,20 +53,23 @@ public struct DataIntegrityProof: Hashable, Sendable {
     /// Why the proof was made, e.g. `assertionMethod`.
     public var proofPurpose: String
     /// 'z' + base58btc of the 64-byte Ed25519 signature.
-    public var proofValue: String
+    public var proofValue: String { didSet { decoded = nil } }
+    /// The signature `init(json:)` decoded from `proofValue` while checking it, so that
+    /// verifying does not decode it again. Not part of the proof's identity.
+    private var decoded: [UInt8]?
     /// The document's `@context` at signing time, when it had one (vc-di-eddsa v1.0 §3.3.1 step 2).
     public var context: JSONValue?
     /// Any other members of the proof (`id`, `expires`, `domain`, `challenge`, `nonce`, …).
     /// They are part of the signed proof configuration, so they are kept exactly.
-    public var additionalMembers: [String: JSONValue]
+    public var additionalMembers: JSONObject
 
     /// The members this type names; any others are `additionalMembers`.
-    private static let knownMembers: Set<String> = [
+    private static let knownMembers: [String] = [
         "type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "proofValue", "@context",
     ]
 
     init(created: String?, verificationMethod: String, proofPurpose: String, proofValue: String,
-         context: JSONValue?, additionalMembers: [String: JSONValue] = [:]) {
+         context: JSONValue?, additionalMembers: JSONObject = [:]) {
         self.created = created
         self.verificationMethod = verificationMethod
         self.proofPurpose = proofPurpose
@@ -102,7 +105,7 @@ public struct DataIntegrityProof: Hashable, Sendable {
                   proofPurpose: try string("proofPurpose"), proofValue: try string("proofValue"),
                   context: members["@context"],
                   additionalMembers: members.filter { !Self.knownMembers.contains($0.key) })
-        _ = try signatureBytes()
+        decoded = try signatureBytes()
     }
 
     /// The proof as a JSON object, `proofValue` included: what goes under a document's `proof`.
@@ -113,7 +116,7 @@ public struct DataIntegrityProof: Hashable, Sendable {
     }
 
     /// The proof options: the proof without `proofValue` (vc-di-eddsa v1.0 §3.3.2 step 2).
-    var options: [String: JSONValue] {
+    var options: JSONObject {
         var members = additionalMembers
         members["type"] = .string(type)
         members["cryptosuite"] = .string(cryptosuite)
@@ -127,6 +130,7 @@ public struct DataIntegrityProof: Hashable, Sendable {
     /// The checks of vc-di-eddsa v1.0 §3.3.5 step 3 and of the proof's own shape, and the
     /// 64 signature bytes in `proofValue`.
     func signatureBytes() throws(DataIntegrityError) -> [UInt8] {
+        if let decoded { return decoded }
         if let created, !XMLSchemaDateTime.isValid(created) {
             throw DataIntegrityError(.proofMalformed, "created \(created.debugDescription) is not an XML Schema dateTime")
         }
@@ -137,6 +141,22 @@ public struct DataIntegrityProof: Hashable, Sendable {
             throw DataIntegrityError(.proofMalformed, "proofValue is not 'z' + base58btc of a 64-byte Ed25519 signature")
         }
         return signature
+    }
+}
+
+extension DataIntegrityProof {
+    public static func == (a: DataIntegrityProof, b: DataIntegrityProof) -> Bool {
+        a.created == b.created && a.verificationMethod == b.verificationMethod && a.proofPurpose == b.proofPurpose
+            && a.proofValue == b.proofValue && a.context == b.context && a.additionalMembers == b.additionalMembers
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(created)
+        hasher.combine(verificationMethod)
+        hasher.combine(proofPurpose)
+        hasher.combine(proofValue)
+        hasher.combine(context)
+        hasher.combine(additionalMembers)
     }
 }
 

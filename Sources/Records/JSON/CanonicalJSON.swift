@@ -35,7 +35,7 @@ public enum CanonicalJSON {
 
     /// The JCS bytes of an object without its member `omitted`: the unsecured document of a
     /// secured one (Data Integrity removes `proof`), without copying the members.
-    static func serialize(_ members: [String: JSONValue], omitting omitted: String) -> [UInt8] {
+    static func serialize(_ members: JSONObject, omitting omitted: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         writeObject(members, omitting: omitted, into: &out)
@@ -63,7 +63,7 @@ public enum CanonicalJSON {
     }
 
     /// RFC 8785 §3.2.3: members sorted by their names' UTF-16 code units.
-    static func writeObject(_ members: [String: JSONValue], omitting omitted: String?, into out: inout [UInt8]) {
+    static func writeObject(_ members: JSONObject, omitting omitted: String?, into out: inout [UInt8]) {
         let sorted = members.sorted { utf16Precedes($0.key, $1.key) }
         out.append(UInt8(ascii: "{"))
         var first = true

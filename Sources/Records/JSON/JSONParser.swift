@@ -77,12 +77,12 @@ public enum JSONParser {
         public let isCanonical: Bool
         /// Byte ranges of the top-level object's members: the first from its name, the others
         /// from the comma before them, each to the end of its value.
-        public let topLevelMembers: [String: Range<Int>]
+        public let topLevelMembers: [(key: String, range: Range<Int>)]
 
         /// `bytes` (the text this was parsed from) without the top-level member `key`, and
         /// without the comma that separated it; nil if there is no such member.
         public func removingMember(_ key: String, from bytes: [UInt8]) -> [UInt8]? {
-            guard let range = topLevelMembers[key] else { return nil }
+            guard let range = topLevelMembers.first(where: { $0.key == key })?.range else { return nil }
             var end = range.upperBound
             // The first member owns no comma before it: take the one after it, if any.
             if bytes[range.lowerBound] != UInt8(ascii: ","), end < bytes.count, bytes[end] == UInt8(ascii: ",") { end += 1 }
@@ -114,7 +114,7 @@ private struct Reader {
     var sawNonInteger = false
     /// Whether to record where the top-level object's members are.
     var recordTopLevel = false
-    var topLevelMembers: [String: Range<Int>] = [:]
+    var topLevelMembers: [(key: String, range: Range<Int>)] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -182,18 +182,19 @@ private struct Reader {
     }
 
     /// RFC 8259 §4. Member names are compared after unescaping; names that Swift's `String`
-    /// considers equal (canonically equivalent Unicode) are duplicates too, since one dictionary
-    /// cannot hold both.
+    /// considers equal (canonically equivalent Unicode) are duplicates too, since one object
+    /// cannot hold both. Small objects (records' are) are searched; large ones get a set.
     mutating func object(depth: Int) throws(JSONError) -> JSONValue {
         try enter(depth: depth)
         i += 1
-        var members: [String: JSONValue] = [:]
+        var members: [JSONObject.Element] = []
+        var seen: Set<String>?
         var previousKey: String?
         let topLevel = recordTopLevel && depth == 1
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
-            return .object(members)
+            return .object(JSONObject(distinctMembers: members))
         }
         while true {
             let memberStart = members.isEmpty ? i : i - 1
@@ -204,24 +205,34 @@ private struct Reader {
             // RFC 8785 §3.2.3: members sorted by the UTF-16 code units of their names.
             if canonical, let previousKey, !CanonicalJSON.utf16Precedes(previousKey, key) { canonical = false }
             previousKey = key
+            let duplicate: Bool
+            if seen == nil, members.count < Reader.searchedMembers {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if seen == nil { seen = Set(members.map(\.key)) }
+                duplicate = !seen!.insert(key).inserted
+            }
+            if duplicate {
+                throw JSONError(.duplicateKey, offset: keyOffset, reason: "member name \(quoted(key)) appears twice")
+            }
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("unexpected \(found): expected ':' after a member name") }
             i += 1
             skipWhitespace()
-            let member = try value(depth: depth)
-            if members.updateValue(member, forKey: key) != nil {
-                throw JSONError(.duplicateKey, offset: keyOffset, reason: "member name \(quoted(key)) appears twice")
-            }
-            if topLevel { topLevelMembers[key] = memberStart..<i }
+            members.append((key, try value(depth: depth)))
+            if topLevel { topLevelMembers.append((key, memberStart..<i)) }
             skipWhitespace()
             guard i < bytes.count else { throw fail("unexpected end of input: expected ',' or '}'") }
             switch bytes[i] {
             case UInt8(ascii: ","): i += 1
-            case UInt8(ascii: "}"): i += 1; return .object(members)
+            case UInt8(ascii: "}"): i += 1; return .object(JSONObject(distinctMembers: members))
             default: throw fail("unexpected \(found): expected ',' or '}'")
             }
         }
     }
+
+    /// Objects with up to this many members find a repeated name by searching.
+    static let searchedMembers = 16
 
     /// RFC 8259 §5.
     mutating func array(depth: Int) throws(JSONError) -> JSONValue {

@@ -57,7 +57,7 @@ public struct Record: Sendable {
     public let keyID: String
     public let createdAt: String
     public let refs: [Ref]
-    public let payload: [String: JSONValue]
+    public let payload: JSONObject
 
     /// The single `target` ref of a status record.
     public var target: String? { refs.first { $0.rel == "target" }?.recordID }
@@ -153,11 +153,11 @@ public struct RecordDraft: Sendable {
     public var keyID: String
     public var createdAt: String
     public var refs: [Ref]
-    public var payload: [String: JSONValue]
+    public var payload: JSONObject
 
     /// A draft with a fresh random record id.
     public init(type: RecordType, writerOrg: String, writerRole: Role, keyID: String, createdAt: String,
-                refs: [Ref] = [], payload: [String: JSONValue]) {
+                refs: [Ref] = [], payload: JSONObject) {
         self.type = type
         recordID = RecordDraft.newRecordID()
         self.writerOrg = writerOrg
@@ -220,9 +220,13 @@ public struct VerificationMethod: Hashable, Sendable {
     public var string: String { "cinnabar:org:\(org)#\(keyID)" }
 
     public init?(parsing s: String) {
-        guard s.hasPrefix("cinnabar:org:"), let hash = s.firstIndex(of: "#") else { return nil }
-        org = String(s[s.index(s.startIndex, offsetBy: 13)..<hash])
-        keyID = String(s[s.index(after: hash)...])
+        let prefix = "cinnabar:org:".utf8
+        let utf8 = s.utf8
+        guard utf8.starts(with: prefix), let hash = utf8.firstIndex(of: UInt8(ascii: "#")) else { return nil }
+        guard let org = String(utf8[utf8.index(utf8.startIndex, offsetBy: prefix.count)..<hash]),
+              let keyID = String(utf8[utf8.index(after: hash)...]) else { return nil }
         guard StringFormat.usci.accepts(org), StringFormat.keyID.accepts(keyID) else { return nil }
+        self.org = org
+        self.keyID = keyID
     }
 }

@@ -222,7 +222,12 @@ public enum RecordSchemas {
     static let proofSchema = Schema.anyObject
 
     /// The full schema of a record of `type`: envelope, its payload and the writer's proof(s).
-    public static func record(_ type: RecordType) -> Schema {
+    public static func record(_ type: RecordType) -> Schema { schemas[type]! }
+
+    /// Made once: admission checks every record against one of these.
+    private static let schemas = Dictionary(uniqueKeysWithValues: RecordType.allCases.map { ($0, makeRecord($0)) })
+
+    private static func makeRecord(_ type: RecordType) -> Schema {
         .object([
             Field("schema", .enumeration([version])),
             Field("type", .enumeration([type.rawValue])),

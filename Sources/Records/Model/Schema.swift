@@ -77,7 +77,11 @@ public enum StringFormat: Sendable, Equatable {
     /// True iff `s` has this format (the same language as `pattern`, plus checks a regex cannot
     /// express, such as the USCI check character).
     public func accepts(_ s: String) -> Bool {
-        let u = Array(s.utf8)
+        var copy = s
+        return copy.withUTF8 { accepts(s, utf8: $0) }
+    }
+
+    private func accepts(_ s: String, utf8 u: UnsafeBufferPointer<UInt8>) -> Bool {
         func all(_ range: Range<Int>, _ ok: (UInt8) -> Bool) -> Bool { range.allSatisfy { ok(u[$0]) } }
         func digit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
         func lowerHex(_ c: UInt8) -> Bool { digit(c) || (c >= 0x61 && c <= 0x66) }
@@ -92,7 +96,7 @@ public enum StringFormat: Sendable, Equatable {
         case let .text(maxLength):
             return s.unicodeScalars.count <= maxLength && !s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
         case .recordID: return u.count == 32 && all(0..<32, lowerHex)
-        case .usci: return (try? OrganizationCode(parsing: s))?.value == s
+        case .usci: return OrganizationCode.isValid(utf8: u)
         case .date: return u.count == 10 && validDate(0)
         case .dateTime:
             guard u.count >= 20, validDate(0), u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A,
@@ -129,8 +133,7 @@ public enum StringFormat: Sendable, Equatable {
             return rest.isEmpty
         case .keyID: return (1...64).contains(u.count) && all(0..<u.count) { alnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
         case .multibaseKey:
-            let base58 = Set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
-            return u.count == 48 && s.hasPrefix("z6Mk") && all(4..<48) { base58.contains($0) }
+            return u.count == 48 && s.hasPrefix("z6Mk") && all(4..<48) { Base58.digitValue($0) != nil }
         case .maskedName:
             let scalars = Array(s.unicodeScalars)
             guard (2...4).contains(scalars.count), scalars[0] != "*", scalars[0].value >= 0x20 else { return false }
@@ -150,38 +153,47 @@ public struct SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
 extension Schema {
     /// Checks `value` against the schema; throws the first violation with its path.
     public func validate(_ value: JSONValue, at path: String = "$") throws(SchemaError) {
+        try check(value) { path }
+    }
+
+    /// `path` is only called to report a violation: building paths for values that fit would
+    /// cost more than checking them.
+    private func check(_ value: JSONValue, path: () -> String) throws(SchemaError) {
         switch (self, value) {
         case let (.string(format), .string(s)):
-            guard format.accepts(s) else { throw SchemaError(path: path, expected: "a string of format \(format)") }
+            guard format.accepts(s) else { throw SchemaError(path: path(), expected: "a string of format \(format)") }
         case let (.enumeration(options), .string(s)):
-            guard options.contains(s) else { throw SchemaError(path: path, expected: "one of \(options.joined(separator: ", "))") }
+            guard options.contains(s) else { throw SchemaError(path: path(), expected: "one of \(options.joined(separator: ", "))") }
         case let (.integer(lo, hi), .integer(i)):
-            guard i >= lo, i <= hi else { throw SchemaError(path: path, expected: "an integer in \(lo)…\(hi)") }
+            guard i >= lo, i <= hi else { throw SchemaError(path: path(), expected: "an integer in \(lo)…\(hi)") }
         case (.boolean, .bool):
             return
         case let (.array(item, lo, hi), .array(elements)):
             guard elements.count >= lo, elements.count <= hi else {
-                throw SchemaError(path: path, expected: "\(lo)…\(hi) items")
+                throw SchemaError(path: path(), expected: "\(lo)…\(hi) items")
             }
-            for (i, e) in elements.enumerated() { try item.validate(e, at: "\(path)[\(i)]") }
+            for (i, e) in elements.enumerated() { try item.check(e) { "\(path())[\(i)]" } }
         case let (.object(fields), .object(members)):
-            for field in fields {
-                if let v = members[field.name] {
-                    try field.schema.validate(v, at: "\(path).\(field.name)")
-                } else if field.required {
-                    throw SchemaError(path: "\(path).\(field.name)", expected: "a required member")
+            // Each member names a field; then every required field must have been named.
+            var requiredSeen = 0
+            for (key, member) in members {
+                guard let field = fields.first(where: { $0.name == key }) else {
+                    throw SchemaError(path: "\(path()).\(key)", expected: "no such member")
                 }
+                try field.schema.check(member) { "\(path()).\(key)" }
+                if field.required { requiredSeen += 1 }
             }
-            for key in members.keys where !fields.contains(where: { $0.name == key }) {
-                throw SchemaError(path: "\(path).\(key)", expected: "no such member")
+            if requiredSeen < fields.count(where: \.required),
+               let missing = fields.first(where: { $0.required && members[$0.name] == nil }) {
+                throw SchemaError(path: "\(path()).\(missing.name)", expected: "a required member")
             }
         case let (.oneOf(options), _):
-            let matches = options.filter { (try? $0.validate(value, at: path)) != nil }.count
-            guard matches == 1 else { throw SchemaError(path: path, expected: "exactly one of \(options.count) shapes") }
+            let matches = options.filter { (try? $0.check(value, path: path)) != nil }.count
+            guard matches == 1 else { throw SchemaError(path: path(), expected: "exactly one of \(options.count) shapes") }
         case (.anyObject, .object):
             return
         default:
-            throw SchemaError(path: path, expected: typeName)
+            throw SchemaError(path: path(), expected: typeName)
         }
     }
 
@@ -200,7 +212,7 @@ extension Schema {
     public var jsonSchema: JSONValue {
         switch self {
         case let .string(format):
-            var o: [String: JSONValue] = ["type": .string("string"), "pattern": .string(format.pattern)]
+            var o: JSONObject = ["type": .string("string"), "pattern": .string(format.pattern)]
             if let n = format.maxLength { o["maxLength"] = .integer(Int64(n)) }
             return .object(o)
         case let .enumeration(options):
@@ -215,7 +227,7 @@ extension Schema {
         case let .object(fields):
             return .object([
                 "type": .string("object"),
-                "properties": .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.schema.jsonSchema) })),
+                "properties": .object(JSONObject(uniqueKeysWithValues: fields.map { ($0.name, $0.schema.jsonSchema) })),
                 "required": .array(fields.filter(\.required).map { .string($0.name) }),
                 "additionalProperties": .bool(false),
             ])

@@ -111,7 +111,7 @@ public enum Derivation {
         public let event: LoggedRecord
         public let state: State
         /// The event's fields after amendments.
-        public let fields: [String: JSONValue]
+        public let fields: JSONObject
         /// For ANNULLED: the public reason code (行政处罚法 art 48).
         public let publicReason: String?
     }
