@@ -97,10 +97,10 @@ public struct RecordRoutes: Sendable {
             switch admitted {
             case let .duplicate(receipt, recordID):
                 return json(try receiptBody(recordID: recordID, index: receipt.index, duplicate: true), status: .ok)
-            case let .admitted(record, leaf):
+            case let .admitted(admitted, leaf):
                 let node = self.node
-                Task { _ = try? await node.sequence(record, leaf: leaf) }
-                return json(["record_id": record.recordID, "status": "accepted"], status: .accepted)
+                Task { _ = try? await node.sequence(admitted, leaf: leaf) }
+                return json(["record_id": admitted.record.recordID, "status": "accepted"], status: .accepted)
             }
         }
         let submitted: (receipt: Receipt, recordID: String)

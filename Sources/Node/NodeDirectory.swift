@@ -430,13 +430,13 @@ public final class LedgerNode: Sendable {
     public func submitRecord(_ bytes: [UInt8]) async throws -> (receipt: Receipt, recordID: String) {
         switch try admit(record: bytes) {
         case let .duplicate(receipt, recordID): return (receipt, recordID)
-        case let .admitted(record, leaf): return (try await sequence(record, leaf: leaf), record.recordID)
+        case let .admitted(admitted, leaf): return (try await sequence(admitted, leaf: leaf), admitted.record.recordID)
         }
     }
 
     /// What admission made of a record: new and acceptable, or already logged.
     public enum Admitted: Sendable {
-        case admitted(Record, leaf: [UInt8])
+        case admitted(AdmittedRecord, leaf: [UInt8])
         case duplicate(Receipt, recordID: String)
     }
 
@@ -457,8 +457,8 @@ public final class LedgerNode: Sendable {
 
     /// Sequences an admitted record; returns once its block is durable. Duplicates of logged
     /// records are answered by the sequencer's plan (one lookup per record).
-    public func sequence(_ record: Record, leaf: [UInt8]) async throws -> Receipt {
-        try await sequencer.submit(Entry(leaf: leaf, context: record))
+    public func sequence(_ admitted: AdmittedRecord, leaf: [UInt8]) async throws -> Receipt {
+        try await sequencer.submit(Entry(leaf: leaf, context: admitted))
     }
 
     /// Stops sequencing (committing what is queued) and closes the store. Call before exiting.

@@ -186,9 +186,11 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
     /// Full admission against the committed state (signatures included). Runs on the caller's
     /// task, so signature checks spread over all cores; the sequencing thread re-checks only what
     /// can have changed since (duplicates, state).
-    public func admit(leaf: [UInt8]) throws(AdmissionError) -> Record {
+    public func admit(leaf: [UInt8]) throws(AdmissionError) -> AdmittedRecord {
         let registry = self.registry
-        return try Admission.admit(Array(leaf.dropFirst()), registry: registry, lookup: summary)
+        let record = try Admission.admit(Array(leaf.dropFirst()), registry: registry, lookup: summary)
+        let method = VerificationMethod(org: record.writerOrg, keyID: record.keyID)
+        return AdmittedRecord(record: record, writerKey: try Admission.registeredKey(method, registry: registry))
     }
 
     // MARK: BlockApplier
@@ -203,8 +205,10 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         var next = firstIndex
         for entry in entries {
             let record: Record
-            if let parsed = entry.context as? Record {
-                record = parsed
+            var admittedKey: Ed25519PublicKey?
+            if let admitted = entry.context as? AdmittedRecord {
+                record = admitted.record
+                admittedKey = admitted.writerKey
             } else {
                 do { record = try Admission.admit(Array(entry.leaf.dropFirst()), registry: registry, lookup: { inBlock[$0] ?? self.summary($0) }) } catch {
                     outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
@@ -218,11 +222,13 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
             // State may have moved since admission (a member suspended, a key retired, a target just
             // logged): planning answers as full admission on this state would, with or without a
             // context. Governance records have all their signatures checked again; for the others,
-            // checked at admission, the writer's key must still be registered.
+            // checked at admission, the writer's key must still be registered, as the same bytes (a
+            // rotation can give a key id to a new key): if it is not, the signature is checked again.
             do {
                 let signers = record.type.isGovernance ? try Admission.verifySignatures(record, registry: registry) : []
-                if entry.context != nil && !record.type.isGovernance {
-                    _ = try Admission.registeredKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID), registry: registry)
+                if let admittedKey, !record.type.isGovernance,
+                   try Admission.registeredKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID), registry: registry) != admittedKey {
+                    _ = try Admission.verifySignatures(record, registry: registry)
                 }
                 try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: { inBlock[$0] ?? self.committedSummary(admittedID: $0) })
             } catch let error as AdmissionError {
@@ -328,6 +334,18 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         var out: [[UInt8]: [UInt8]] = [:]
         for (k, v) in try store.indexEntries(prefix: [], limit: Int.max) { out[k] = v }
         return out
+    }
+}
+
+/// A record that passed full admission, with the key its writer's proof verified under. Planning
+/// checks that this key is still the one registered under its id: a rotation may since have
+/// retired the id, or given it to other key bytes.
+public final class AdmittedRecord: Sendable {
+    public let record: Record
+    public let writerKey: Ed25519PublicKey
+    public init(record: Record, writerKey: Ed25519PublicKey) {
+        self.record = record
+        self.writerKey = writerKey
     }
 }
 

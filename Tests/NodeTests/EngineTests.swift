@@ -187,7 +187,7 @@ final class EngineTests: XCTestCase {
         let deposit = notary.evidence(sha256: SHA256.hash("signed with the key retired just before").hex)
         let late = notary.evidence(sha256: SHA256.hash("admitted earlier, planned after the restart").hex)
         _ = try decideWithoutStoring([rotation, deposit.bytes], in: ledger)
-        let admittedEarlier = try Record(bytes: late.bytes)
+        let admittedEarlier = AdmittedRecord(record: try Record(bytes: late.bytes), writerKey: notary.signer.key.publicKey)
         let node = try LedgerNode(directory: ledger.directory)
         defer { node.close() }
         let summary = try XCTUnwrap(node.records.summary(deposit.id), "the deposit decided after the rotation is stored")
@@ -201,6 +201,41 @@ final class EngineTests: XCTestCase {
                                      firstIndex: node.store.size)
         guard case let .rejected(.refused(code, _)) = plan.outcomes.first else { return XCTFail("\(plan.outcomes)") }
         XCTAssertEqual(code, AdmissionError.unknownKey("").code)
+    }
+
+    /// A rotation may give a key id to new key bytes. A record admitted before it, signed by the
+    /// old bytes, still names a registered key id when its block is planned: planning compares the
+    /// key bytes, checks the signature again and refuses it, as full admission now does.
+    func testPlanningRefusesARecordWhoseKeyIdNowNamesOtherBytes() async throws {
+        let (ledger, notary) = try await ledgerWithOneRecord()
+        let bureau = try ledger.writer("bureau"), court = try ledger.writer("court")
+        let node = try LedgerNode(directory: ledger.directory)
+        defer { node.close() }
+        let late = notary.evidence(sha256: SHA256.hash("admitted before the key id changed hands").hex)
+        let leaf = [LeafTag.record.rawValue] + late.bytes
+        let admitted = try node.records.admit(leaf: leaf)
+        XCTAssertEqual(admitted.writerKey, notary.signer.key.publicKey)
+        guard case .append = node.records.plan([Entry(leaf: leaf, context: admitted)], firstIndex: node.store.size).outcomes.first else {
+            return XCTFail("while its key is registered, the record plans")
+        }
+        let replaced = Ed25519PrivateKey.generate().publicKey
+        let rotation = RecordDraft(
+            type: .memberKeyRotated, writerOrg: bureau.key.org, writerRole: .justiceAdmin, keyID: bureau.key.keyID,
+            createdAt: RecordWriter.timestamp(), payload: [
+                "org": .string(notary.key.org),
+                "add_keys": .array([.object(["key_id": .string(notary.key.keyID), "alg": .string("ed25519"),
+                                             "public_key_multibase": .string(Multikey.encode(publicKey: replaced))])]),
+                "retire_key_ids": .array([]),
+            ]).signed(by: [bureau.signer, court.signer])
+        _ = try await node.submit(record: rotation)
+        XCTAssertEqual(node.records.registry.key(org: notary.key.org, keyID: notary.key.keyID), replaced, "the same id, other bytes")
+
+        let plan = node.records.plan([Entry(leaf: leaf, context: admitted)], firstIndex: node.store.size)
+        guard case let .rejected(.refused(code, _)) = plan.outcomes.first else { return XCTFail("\(plan.outcomes)") }
+        XCTAssertEqual(code, AdmissionError.signatureInvalid("").code)
+        XCTAssertThrowsError(try node.admit(record: late.bytes)) { error in
+            XCTAssertEqual((error as? SubmitError)?.code, AdmissionError.signatureInvalid("").code, "as full admission answers")
+        }
     }
 
     /// A quiet node does not leave acknowledged blocks out of its store for long: a few seconds
