@@ -12,7 +12,7 @@ struct BenchConsortium: AsyncParsableCommand {
         abstract: "Committed records/s and receipt latency through a 4-validator consortium on loopback, beside one validator.")
 
     @Option(help: "Seconds of load on each ledger.") var seconds = 8
-    @Option(help: "Concurrent connections (each waits for its receipt).") var connections = 128
+    @Option(help: "Concurrent connections (each waits for its receipt).") var connections = 512
     @Option(help: "Validators in the consortium.") var validators = 4
     @Flag(help: "Skip the one-validator run.") var onlyConsortium = false
 
@@ -56,7 +56,14 @@ struct BenchConsortium: AsyncParsableCommand {
             p.executableURL = URL(fileURLWithPath: executable)
             p.arguments = ["node", "--dir", node.path]
             p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
+            // CINNABAR_BENCH_LOG_DIR=DIR keeps each node's log (with CINNABAR_TRACE_CONSENSUS=1, its engine trace).
+            if let logs = ProcessInfo.processInfo.environment["CINNABAR_BENCH_LOG_DIR"] {
+                let path = "\(logs)/\(label.replacingOccurrences(of: " ", with: "-"))-\(processes.count).log"
+                FileManager.default.createFile(atPath: path, contents: nil)
+                p.standardError = FileHandle(forWritingAtPath: path)
+            } else {
+                p.standardError = FileHandle.nullDevice
+            }
             try p.run()
             processes.append(p)
         }

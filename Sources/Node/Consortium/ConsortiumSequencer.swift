@@ -331,9 +331,11 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
                         if let leaf = enqueue(entry, continuation) { fresh.append(leaf) }
                     case let .message(peer, message):
                         guard peer != linkIndex, peer >= 0 else { continue }
+                        if trace, case .proposal = message { log("\(monotonicMillis()) proposal from \(peer) dequeued") }
                         try perform(try consensus(message, from: peer))
                     case let .shared(peer, entries):
                         guard peer != linkIndex, peer >= 0 else { continue }
+                        if trace { log("\(monotonicMillis()) \(entries.count) shared entries from \(peer) dequeued") }
                         try receive(entries)
                     case let .change(leaf, continuation):
                         do {
@@ -638,7 +640,14 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
 
     private func planFor(_ entries: [[UInt8]]) -> BlockPlan {
         if let hit = plans.first(where: { $0.entries == entries }) { return hit.plan }
-        let plan = applier.plan(entries.map { mempool[RFC6962.leafHash($0)] ?? Entry(leaf: $0) }, firstIndex: chain.size)
+        let began = monotonicMillis()
+        var missing = 0
+        let plan = applier.plan(entries.map { leaf in
+            if let entry = mempool[RFC6962.leafHash(leaf)] { return entry }
+            missing += 1
+            return Entry(leaf: leaf)
+        }, firstIndex: chain.size)
+        if trace { log("\(monotonicMillis()) planned \(entries.count) entries (\(missing) not in the mempool) in \(monotonicMillis() - began) ms") }
         remember(entries, plan)
         return plan
     }
