@@ -66,7 +66,7 @@ let package = Package(
         ]),
         .testTarget(name: "PeerNetworkTests", dependencies: ["PeerNetwork", "CinnabarCrypto"], exclude: ["Vectors"]),
         .testTarget(name: "NodeTests", dependencies: ["Consensus", "ConsensusStorage", "Node", "PeerNetwork", "Storage", "Ledger", "Records", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["API", "Node", "Records", "Storage", "Ledger", "SignedNote", "MerkleLog", "CinnabarCrypto", "Consensus", "ConsensusStorage"]),
     ],
     cxxLanguageStandard: .cxx17
 )

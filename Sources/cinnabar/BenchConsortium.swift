@@ -59,8 +59,11 @@ struct BenchConsortium: AsyncParsableCommand {
             // CINNABAR_BENCH_LOG_DIR=DIR keeps each node's log (with CINNABAR_TRACE_CONSENSUS=1, its engine trace).
             if let logs = ProcessInfo.processInfo.environment["CINNABAR_BENCH_LOG_DIR"] {
                 let path = "\(logs)/\(label.replacingOccurrences(of: " ", with: "-"))-\(processes.count).log"
-                FileManager.default.createFile(atPath: path, contents: nil)
-                p.standardError = FileHandle(forWritingAtPath: path)
+                try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+                guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+                    throw CLIError("cannot write the node log \(path)")
+                }
+                p.standardError = file
             } else {
                 p.standardError = FileHandle.nullDevice
             }

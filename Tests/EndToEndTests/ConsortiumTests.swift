@@ -6,11 +6,14 @@
 // by a consistency proof), and that every acknowledged record is present once, at the same leaf
 // on every node.
 import CinnabarCrypto
+import Consensus
+import ConsensusStorage
 import Foundation
 import Ledger
 import MerkleLog
 import Node
 import SignedNote
+import Storage
 import XCTest
 
 final class ConsortiumTests: XCTestCase {
@@ -22,8 +25,11 @@ final class ConsortiumTests: XCTestCase {
         XCTAssertEqual(acked.count, 12)
         var seen = [try c.log(0).checkpoint]
 
-        // SIGKILL a validator: the other three keep deciding; restarted, it catches up.
+        // SIGKILL a validator: the other three keep deciding; restarted, it catches up. Its last
+        // blocks were in its store's memtables only: the kill takes them, their WALs keep them,
+        // and the restart stores them again before it goes on.
         c.kill(1)
+        XCTAssertGreaterThan(try c.walsAboveStoreTip(1), 1, "decided heights the store lost, kept by their WALs")
         acked += try c.write(12, to: 0)
         try c.start(1)
         acked += try c.write(6, to: 1)  // a restarted node takes writes again
@@ -229,6 +235,15 @@ final class Consortium: @unchecked Sendable {
             throw ConsortiumFailure("node \(i) did not start: \(logTail(i))")
         }
         processes[i] = process
+    }
+
+    /// Consensus WALs of node `i` (stopped) above its store's tip: the heights a restart replays
+    /// (decided ones whose blocks the store lost, and the one in progress).
+    func walsAboveStoreTip(_ i: Int) throws -> Int {
+        let store = try LedgerStore(directory: nodes[i].storePath)
+        defer { store.close() }
+        let tip = store.tip?.height ?? 0
+        return try FileStore(directory: nodes[i].consensusPath).names().compactMap(ConsensusWAL.height(ofFile:)).filter { $0 > tip }.count
     }
 
     func kill(_ i: Int) {

@@ -114,6 +114,25 @@ final class DataIntegrityTests: XCTestCase {
         XCTAssertEqual(code { try DataIntegrity.verify(document: vector.unsecuredDocument, proof: proofs[0], publicKey: publicKey) }, "accepted")
     }
 
+    /// A proof read from JSON keeps its decoded signature, but a proof changed afterwards is
+    /// checked as it now stands: a bad `created` or a `previousProof` is malformed, a new
+    /// `proofValue` is decoded again.
+    func testAProofChangedAfterReadingIsCheckedAsItStands() throws {
+        let vector = try loadVector()
+        let publicKey = try XCTUnwrap(Multikey.ed25519PublicKey(multibase: vector.publicKeyMultibase))
+        let read = try DataIntegrity.proofs(of: vector.securedDocument)[0]
+        var badDate = read
+        badDate.created = "2023-02-30T00:00:00Z"
+        XCTAssertEqual(code { try DataIntegrity.verify(document: vector.securedDocument, proof: badDate, publicKey: publicKey) }, "proof_malformed")
+        var chained = read
+        chained.additionalMembers["previousProof"] = .string("urn:uuid:1")
+        XCTAssertEqual(code { try DataIntegrity.verify(document: vector.securedDocument, proof: chained, publicKey: publicKey) }, "proof_malformed")
+        var shortValue = read
+        shortValue.proofValue = "z1111"
+        XCTAssertEqual(code { try DataIntegrity.verify(document: vector.securedDocument, proof: shortValue, publicKey: publicKey) }, "proof_malformed")
+        XCTAssertEqual(code { try DataIntegrity.verify(document: vector.securedDocument, proof: read, publicKey: publicKey) }, "accepted")
+    }
+
     func testRefusalsHaveStableCodes() throws {
         let vector = try loadVector()
         let publicKey = try XCTUnwrap(Multikey.ed25519PublicKey(multibase: vector.publicKeyMultibase))

@@ -59,6 +59,25 @@ final class PermissionTableTests: XCTestCase {
         }
     }
 
+    /// A value that breaks several rules is reported by the first in the schema's order: the
+    /// fields as the schema lists them (a bad value, or a required one missing), then members the
+    /// schema does not know, whatever order the members came in.
+    func testTheFirstViolationInTheSchemasOrderIsReported() throws {
+        let schema = Schema.object([Field("id", .string(.recordID)), Field("n", .integer(min: 0, max: 9)),
+                                    Field("note", .string(.text(maxLength: 8)), required: false)])
+        func violation(_ members: JSONObject) -> String? {
+            do { try schema.validate(.object(members)); return nil } catch { return error.description }
+        }
+        let id = JSONValue.string(String(repeating: "a", count: 32))
+        XCTAssertNil(violation(["id": id, "n": .integer(3)]))
+        XCTAssertNil(violation(["note": .string("short"), "n": .integer(3), "id": id]))
+        XCTAssertEqual(violation(["idd": id, "n": .integer(3)]), "$.id: expected a required member")
+        XCTAssertEqual(violation(["n": .integer(99), "id": .string("x")]), "$.id: expected a string of format recordID")
+        XCTAssertEqual(violation(["n": .integer(99), "id": id]), "$.n: expected an integer in 0…9")
+        XCTAssertEqual(violation(["a": .null, "n": .integer(3), "id": id]), "$.a: expected no such member")
+        XCTAssertEqual(violation(["id": id, "n": .integer(3), "note": .string("far too long")]), "$.note: expected a string of format text(maxLength: 8)")
+    }
+
     func testEveryRoleMayWriteExactlyTheRecordTypesOfTheDomainTable() {
         let consortium = Consortium()
         var mismatches: [String] = []

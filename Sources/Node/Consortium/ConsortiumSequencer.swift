@@ -5,8 +5,10 @@
 // One thread owns everything below and handles, in order, what arrives: submissions from clients,
 // messages from peers, timers and a periodic tick. Entries are shared with every peer as they are
 // admitted (a mempool per node), so whoever proposes next can include them. A decided block goes
-// through the decision order of §2.8: block and certificate durable, derived state applied, own
-// checkpoint signature made (once, by the guard) and sent, next height started. The block becomes
+// through the decision order of §2.8: block and certificate durable (by the height's WAL, kept
+// until a flush behind the thread has made the block durable in the store: each block is written
+// to disk once, as by the one-validator sequencer), derived state applied, own checkpoint
+// signature made (once, by the guard) and sent, next height started. The block becomes
 // the tip readers see — and its entries' clients get their receipts — once a quorum of validator
 // signatures on its checkpoint is in hand (collected from peers, or embedded in the next block).
 import CinnabarCrypto
@@ -114,6 +116,9 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
 
     // Fixed at creation.
     private let store: LedgerStore
+    /// Flushes the store behind the sequencing thread: blocks are written to its memtables only,
+    /// and each height's WAL keeps the decision durable until a flush has made the block so.
+    private let flusher: StoreFlusher
     private let files: DurableStore
     /// The genesis parameters (timeouts, origin); the set deciding each height follows the chain.
     private let genesisParameters: ConsensusParameters
@@ -206,6 +211,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         inForce = Mutex((0, parameters.validators, false))
         builder = try BlockBuilder(store: store)
         chain = try LedgerChain(origin: parameters.chainID, validators: parameters.validators)
+        flusher = StoreFlusher(store: store)
     }
 
     /// The epoch (validator-set changes so far), the set deciding the next height, and whether
@@ -276,6 +282,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         if let tip { published = try store.checkpoint(height: tip.height) != nil }
         try adoptSet()
         replica = try Replica(parameters: parameters, key: key, store: files, evaluator: chain)
+        flusher.start(durable: chain.height)
         lastDecisionAt = monotonicMillis()
         // At an epoch boundary the tip's checkpoint is the old set's to sign, under its old index:
         // a restart there leaves it to the others (the next block embeds their quorum).
@@ -367,6 +374,9 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
             condition.unlock()
         }
         failAll(SubmitError.stopped)
+        // Stopping: the store flushes what it holds (the tip's checkpoint too, published after its
+        // block's flush request), then the WALs that kept it go.
+        if flusher.stop(), (try? store.flush()) != nil { try? replica.discardFinishedWALs(through: chain.height) }
         finished.signal()
     }
 
@@ -680,8 +690,10 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         let leafHashes = d.value.evaluation.leafHashes
         let prepared = try builder.prepare(block, certificate: WireCodec.encode(d.certificate), derived: derived,
                                            evaluatedTree: d.value.evaluation.tree)
+        if let failure = flusher.failure { throw failure }
         do {
-            try store.commit(prepared.commit)  // (a)
+            // (a) Durable by this height's WAL, kept until the flusher has flushed the block.
+            try store.commit(prepared.commit, durability: .untilFlushed)
         } catch {
             try? builder.reset(to: store)
             throw error
@@ -718,11 +730,18 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
             pendingChange = nil
             try adoptSet()
             log("cinnabar: validator set changed at height \(chain.height): \(chain.validators.validators.map(\.name).joined(separator: ", ")) (epoch \(chain.epoch)); this node \(key == nil ? "observes" : "votes")")
+            // A new replica removes the WALs of lower heights: the store must hold their blocks first.
+            try store.flush()
             replica = try Replica(parameters: parameters, key: key, store: files, evaluator: chain)
             effects = try replica.start()
         } else {
-            effects = try replica.startNextHeight(evaluator: chain)  // (d)
+            effects = try replica.startNextHeight(evaluator: chain, keepingFinishedWAL: true)  // (d)
         }
+        flusher.request(chain.height)
+        // Never more unflushed heights than the signer guard remembers: a replay after a crash
+        // must get every one of their signatures back.
+        flusher.wait(untilDurable: chain.height - min(chain.height, Sequencer.maxUnflushedHeights))
+        try replica.discardFinishedWALs(through: flusher.durableHeight)
         // Catching up: the next decided block may already be here; else ask peers that are ahead.
         syncBuffer = syncBuffer.filter { $0.key > chain.height }
         if let next = syncBuffer.removeValue(forKey: replica.height) {
@@ -761,7 +780,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
     /// the clients whose entries it holds.
     private func publish(lines: String) throws {
         let note = chain.checkpointText + "\n" + lines
-        try store.publish(height: chain.height, signedCheckpoint: note)
+        try store.publish(height: chain.height, signedCheckpoint: note, durability: .untilFlushed)
         builder.signed(note)
         published = true
         if trace { log("\(monotonicMillis()) published h\(chain.height) size \(chain.size)") }

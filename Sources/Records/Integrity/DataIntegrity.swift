@@ -54,8 +54,8 @@ public struct DataIntegrityProof: Hashable, Sendable {
     public var proofPurpose: String
     /// 'z' + base58btc of the 64-byte Ed25519 signature.
     public var proofValue: String { didSet { decoded = nil } }
-    /// The signature `init(json:)` decoded from `proofValue` while checking it, so that
-    /// verifying does not decode it again. Not part of the proof's identity.
+    /// The 64 bytes `init(json:)` decoded from `proofValue`, so that verifying does not decode
+    /// them again (the other checks of `signatureBytes` still run). Not part of the proof's identity.
     private var decoded: [UInt8]?
     /// The document's `@context` at signing time, when it had one (vc-di-eddsa v1.0 §3.3.1 step 2).
     public var context: JSONValue?
@@ -130,13 +130,13 @@ public struct DataIntegrityProof: Hashable, Sendable {
     /// The checks of vc-di-eddsa v1.0 §3.3.5 step 3 and of the proof's own shape, and the
     /// 64 signature bytes in `proofValue`.
     func signatureBytes() throws(DataIntegrityError) -> [UInt8] {
-        if let decoded { return decoded }
         if let created, !XMLSchemaDateTime.isValid(created) {
             throw DataIntegrityError(.proofMalformed, "created \(created.debugDescription) is not an XML Schema dateTime")
         }
         guard additionalMembers["previousProof"] == nil else {
             throw DataIntegrityError(.proofMalformed, "proof chains (previousProof) are not supported")
         }
+        if let decoded { return decoded }
         guard let signature = Multibase.decodeBase58BTC(proofValue), signature.count == 64 else {
             throw DataIntegrityError(.proofMalformed, "proofValue is not 'z' + base58btc of a 64-byte Ed25519 signature")
         }

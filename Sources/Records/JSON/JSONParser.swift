@@ -206,7 +206,7 @@ private struct Reader {
             if canonical, let previousKey, !CanonicalJSON.utf16Precedes(previousKey, key) { canonical = false }
             previousKey = key
             let duplicate: Bool
-            if seen == nil, members.count < Reader.searchedMembers {
+            if seen == nil, members.count < JSONObject.searchedMembers {
                 duplicate = members.contains { $0.key == key }
             } else {
                 if seen == nil { seen = Set(members.map(\.key)) }
@@ -230,9 +230,6 @@ private struct Reader {
             }
         }
     }
-
-    /// Objects with up to this many members find a repeated name by searching.
-    static let searchedMembers = 16
 
     /// RFC 8259 §5.
     mutating func array(depth: Int) throws(JSONError) -> JSONValue {

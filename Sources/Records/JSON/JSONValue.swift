@@ -67,6 +67,9 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     private func index(of key: String) -> Int? { members.firstIndex { $0.key == key } }
 
+    /// Up to this many members, searching beats hashing (objects in records have fewer).
+    static let searchedMembers = 16
+
     /// The value of member `key`; setting nil removes the member.
     public subscript(key: String) -> JSONValue? {
         get { index(of: key).map { members[$0].value } }
@@ -101,7 +104,10 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 extension JSONObject: Hashable {
     /// Equal when they have the same names with equal values, in any order.
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        a.count == b.count && a.members.allSatisfy { b[$0.key] == $0.value }
+        guard a.count == b.count else { return false }
+        if a.count <= JSONObject.searchedMembers { return a.members.allSatisfy { b[$0.key] == $0.value } }
+        let other = Dictionary(b.members, uniquingKeysWith: { first, _ in first })
+        return a.members.allSatisfy { other[$0.key] == $0.value }
     }
 
     /// Independent of member order, as equality is.

@@ -174,18 +174,27 @@ extension Schema {
             }
             for (i, e) in elements.enumerated() { try item.check(e) { "\(path())[\(i)]" } }
         case let (.object(fields), .object(members)):
-            // Each member names a field; then every required field must have been named.
+            // One pass in the members' order. If anything is wrong, the error reported is the
+            // first in the schema's order (fields, then unknown members), as it always was.
             var requiredSeen = 0
+            var fits = true
             for (key, member) in members {
-                guard let field = fields.first(where: { $0.name == key }) else {
-                    throw SchemaError(path: "\(path()).\(key)", expected: "no such member")
+                guard let field = fields.first(where: { $0.name == key }), (try? field.schema.check(member, path: path)) != nil else {
+                    fits = false
+                    break
                 }
-                try field.schema.check(member) { "\(path()).\(key)" }
                 if field.required { requiredSeen += 1 }
             }
-            if requiredSeen < fields.count(where: \.required),
-               let missing = fields.first(where: { $0.required && members[$0.name] == nil }) {
-                throw SchemaError(path: "\(path()).\(missing.name)", expected: "a required member")
+            if fits && requiredSeen == fields.count(where: \.required) { return }
+            for field in fields {
+                if let v = members[field.name] {
+                    try field.schema.check(v) { "\(path()).\(field.name)" }
+                } else if field.required {
+                    throw SchemaError(path: "\(path()).\(field.name)", expected: "a required member")
+                }
+            }
+            for (key, _) in members where !fields.contains(where: { $0.name == key }) {
+                throw SchemaError(path: "\(path()).\(key)", expected: "no such member")
             }
         case let (.oneOf(options), _):
             let matches = options.filter { (try? $0.check(value, path: path)) != nil }.count
