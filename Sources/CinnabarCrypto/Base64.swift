@@ -9,28 +9,38 @@ public enum Base64 {
         return table
     }()
 
-    /// Encodes bytes as standard base64 with `=` padding.
+    /// Encodes bytes as standard base64 with `=` padding, straight into the string's storage
+    /// (receipts encode every leaf and proof hash: no intermediate arrays).
     public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let input = Array(bytes)
-        var out = [UInt8]()
-        out.reserveCapacity((input.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= input.count {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            i += 3
+        let count = (input.count + 2) / 3 * 4
+        guard count > 0 else { return "" }
+        return input.withUnsafeBufferPointer { src in
+            alphabet.withUnsafeBufferPointer { a in
+                String(unsafeUninitializedCapacity: count) { out in
+                    var i = 0
+                    var o = 0
+                    while i + 3 <= src.count {
+                        let n = Int(src[i]) << 16 | Int(src[i + 1]) << 8 | Int(src[i + 2])
+                        out[o] = a[n >> 18 & 63]
+                        out[o + 1] = a[n >> 12 & 63]
+                        out[o + 2] = a[n >> 6 & 63]
+                        out[o + 3] = a[n & 63]
+                        i += 3
+                        o += 4
+                    }
+                    let rest = src.count - i
+                    if rest > 0 {
+                        let n = Int(src[i]) << 16 | (rest == 2 ? Int(src[i + 1]) << 8 : 0)
+                        out[o] = a[n >> 18 & 63]
+                        out[o + 1] = a[n >> 12 & 63]
+                        out[o + 2] = rest == 2 ? a[n >> 6 & 63] : UInt8(ascii: "=")
+                        out[o + 3] = UInt8(ascii: "=")
+                    }
+                    return count
+                }
+            }
         }
-        switch input.count - i {
-        case 1:
-            let n = UInt32(input[i]) << 16
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        case 2:
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
-        default:
-            break
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes strict standard base64. Returns nil on any character outside the alphabet, missing
