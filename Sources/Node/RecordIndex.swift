@@ -187,10 +187,7 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
     /// task, so signature checks spread over all cores; the sequencing thread re-checks only what
     /// can have changed since (duplicates, state).
     public func admit(leaf: [UInt8]) throws(AdmissionError) -> AdmittedRecord {
-        let registry = self.registry
-        let record = try Admission.admit(Array(leaf.dropFirst()), registry: registry, lookup: summary)
-        let method = VerificationMethod(org: record.writerOrg, keyID: record.keyID)
-        return AdmittedRecord(record: record, writerKey: try Admission.registeredKey(method, registry: registry))
+        try Admission.admit(Array(leaf.dropFirst()), registry: registry, lookup: summary)
     }
 
     // MARK: BlockApplier
@@ -204,17 +201,16 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         var outcomes: [EntryOutcome] = []
         var next = firstIndex
         for entry in entries {
-            let record: Record
-            var admittedKey: Ed25519PublicKey?
-            if let admitted = entry.context as? AdmittedRecord {
-                record = admitted.record
-                admittedKey = admitted.writerKey
+            let admitted: AdmittedRecord
+            if let context = entry.context as? AdmittedRecord {
+                admitted = context
             } else {
-                do { record = try Admission.admit(Array(entry.leaf.dropFirst()), registry: registry, lookup: { inBlock[$0] ?? self.summary($0) }) } catch {
+                do { admitted = try Admission.admit(Array(entry.leaf.dropFirst()), registry: registry, lookup: { inBlock[$0] ?? self.summary($0) }) } catch {
                     outcomes.append(.rejected(.refused(code: error.code, reason: error.description)))
                     continue
                 }
             }
+            let record = admitted.record
             if let original = inBlock[record.recordID] ?? committedSummary(admittedID: record.recordID) {
                 outcomes.append(.duplicate(of: original.leafIndex))
                 continue
@@ -225,9 +221,9 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
             // checked at admission, the writer's key must still be registered, as the same bytes (a
             // rotation can give a key id to a new key): if it is not, the signature is checked again.
             do {
-                let signers = record.type.isGovernance ? try Admission.verifySignatures(record, registry: registry) : []
-                if let admittedKey, !record.type.isGovernance,
-                   try Admission.registeredKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID), registry: registry) != admittedKey {
+                let signers = record.type.isGovernance ? try Admission.verifySignatures(record, registry: registry).orgs : []
+                if !record.type.isGovernance,
+                   try Admission.registeredKey(VerificationMethod(org: record.writerOrg, keyID: record.keyID), registry: registry) != admitted.writerKey {
                     _ = try Admission.verifySignatures(record, registry: registry)
                 }
                 try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: { inBlock[$0] ?? self.committedSummary(admittedID: $0) })
@@ -334,18 +330,6 @@ public final class RecordIndex: BlockApplier, @unchecked Sendable {
         var out: [[UInt8]: [UInt8]] = [:]
         for (k, v) in try store.indexEntries(prefix: [], limit: Int.max) { out[k] = v }
         return out
-    }
-}
-
-/// A record that passed full admission, with the key its writer's proof verified under. Planning
-/// checks that this key is still the one registered under its id: a rotation may since have
-/// retired the id, or given it to other key bytes.
-public final class AdmittedRecord: Sendable {
-    public let record: Record
-    public let writerKey: Ed25519PublicKey
-    public init(record: Record, writerKey: Ed25519PublicKey) {
-        self.record = record
-        self.writerKey = writerKey
     }
 }
 

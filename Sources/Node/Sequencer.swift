@@ -350,20 +350,18 @@ public final class Sequencer: EntrySequencer, @unchecked Sendable {
         if synced {
             try consensus.storeIsDurable(through: height)
         } else {
-            flusher.request(height)
-            // Never more unflushed heights than the signer guard remembers: a replay after a
-            // crash must get every one of their signatures back.
-            flusher.wait(untilDurable: height - min(height, Sequencer.maxUnflushedHeights))
-            try consensus.storeIsDurable(through: flusher.durableHeight)
+            try consensus.storeIsDurable(through: flusher.written(height))
         }
         return prepared.commit.record
     }
 }
 
-extension Sequencer {
+/// Flushes the store behind the sequencer on its own thread, so that writing blocks to SST files
+/// overlaps with deciding the next ones; reports the height up to which the store is durable.
+final class StoreFlusher: @unchecked Sendable {
     /// Heights whose blocks may be decided and acknowledged before a flush has made them durable
     /// in the store (kept durable by their WALs meanwhile); well inside
-    /// `SignerGuard.rememberedHeights`. The sequencer waits for the flush beyond it.
+    /// `SignerGuard.rememberedHeights`. `written` waits for the flush beyond it.
     static let maxUnflushedHeights: UInt64 = 112
     /// The store is flushed once this many heights are waiting: large enough that flushes write
     /// SST files of some size (each flush writes one per column family), small enough that a
@@ -371,11 +369,7 @@ extension Sequencer {
     static let flushEveryHeights: UInt64 = 96
     /// ... or once the oldest unflushed block has waited this long.
     static let idleFlushSeconds: TimeInterval = 5
-}
 
-/// Flushes the store behind the sequencer on its own thread, so that writing blocks to SST files
-/// overlaps with deciding the next ones; reports the height up to which the store is durable.
-final class StoreFlusher: @unchecked Sendable {
     private let store: LedgerStore
     private let condition = NSCondition()
     private var requested: UInt64 = 0
@@ -401,8 +395,17 @@ final class StoreFlusher: @unchecked Sendable {
         thread.start()
     }
 
-    /// Block `height` is written: flush it with the next batch of heights.
-    func request(_ height: UInt64) {
+    /// Block `height` is written to the memtables: it is flushed with the next batch of heights.
+    /// Never more unflushed heights than the signer guard remembers (a replay after a crash must
+    /// get every one of their signatures back): beyond `maxUnflushedHeights`, this waits for a
+    /// flush. Returns the height through which the store is durable (its WALs may go).
+    func written(_ height: UInt64) -> UInt64 {
+        request(height)
+        wait(untilDurable: height - min(height, StoreFlusher.maxUnflushedHeights))
+        return durableHeight
+    }
+
+    private func request(_ height: UInt64) {
         condition.lock()
         if waitingSince == nil && height > durable { waitingSince = Date() }
         requested = max(requested, height)
@@ -418,7 +421,7 @@ final class StoreFlusher: @unchecked Sendable {
     }
 
     /// Blocks until every block up to `height` is durable, the flusher has failed, or it stopped.
-    func wait(untilDurable height: UInt64) {
+    private func wait(untilDurable height: UInt64) {
         condition.lock()
         defer { condition.unlock() }
         while durable < height && error == nil && state == .running { condition.wait() }
@@ -447,13 +450,15 @@ final class StoreFlusher: @unchecked Sendable {
         while true {
             // Flush once enough heights wait, or once the oldest has waited `idleFlushSeconds`
             // (a quiet node does not leave acknowledged blocks out of its store for long).
-            while state == .running && error == nil && requested < durable + Sequencer.flushEveryHeights {
+            while state == .running && error == nil && requested < durable + StoreFlusher.flushEveryHeights {
                 guard requested > durable, let since = waitingSince else { condition.wait(); continue }
-                let due = since.addingTimeInterval(Sequencer.idleFlushSeconds)
+                let due = since.addingTimeInterval(StoreFlusher.idleFlushSeconds)
                 if Date() >= due { break }
                 _ = condition.wait(until: due)
             }
-            if error != nil || requested <= durable { break }  // failed, or stopping with nothing left
+            // Failed, or stopping with nothing left: no height waiting, and no write made since the
+            // last flush (a checkpoint published after its block's flush would be one).
+            if error != nil || (requested <= durable && !(state == .stopping && store.hasUnflushedWrites)) { break }
             let target = requested
             condition.unlock()
             var failure: (any Error)?

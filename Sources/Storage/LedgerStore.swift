@@ -186,13 +186,16 @@ public final class LedgerStore: @unchecked Sendable {
             // A crash keeps logged writes made after the last flush, never unlogged ones: a logged
             // write after unflushed ones (say, a block's checkpoint after the block) could survive
             // without them. Flush them first. (The sequencer never does this; this keeps it so.)
-            if unflushed.withLock({ $0 }) { try flush() }
+            if hasUnflushedWrites { try flush() }
             try db.write(batch, sync: durability == .synced)
         case .untilFlushed:
             try db.write(batch, sync: false, logged: false)
             unflushed.withLock { $0 = true }  // after the write: a flush racing with it leaves the mark
         }
     }
+
+    /// True if an `.untilFlushed` write was made since the last `flush()`.
+    public var hasUnflushedWrites: Bool { unflushed.withLock { $0 } }
 
     /// Makes every write so far durable, `.untilFlushed` ones included: one atomic flush of every
     /// column family's memtables to SST files.

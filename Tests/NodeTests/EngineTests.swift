@@ -239,7 +239,7 @@ final class EngineTests: XCTestCase {
     }
 
     /// A quiet node does not leave acknowledged blocks out of its store for long: a few seconds
-    /// after a lone block, with far fewer than `flushEveryHeights` waiting, the store is flushed.
+    /// after a lone block, with far fewer than `StoreFlusher.flushEveryHeights` waiting, the store is flushed.
     /// (Its WAL goes with the next block, or at stop; a restart removes it too.)
     func testAQuietNodeFlushesItsStoreWithinSeconds() async throws {
         let ledger = try TemporaryLedger()
@@ -249,9 +249,9 @@ final class EngineTests: XCTestCase {
         _ = try await node.submit(record: try ledger.writer().evidence(sha256: SHA256.hash("lone").hex).bytes)
         let tip = try XCTUnwrap(node.store.tip).height
         XCTAssertLessThan(sequencer.storeDurableHeight, tip, "right after the block, only its WAL keeps it")
-        let deadline = Date().addingTimeInterval(Sequencer.idleFlushSeconds + 10)
+        let deadline = Date().addingTimeInterval(StoreFlusher.idleFlushSeconds + 10)
         while sequencer.storeDurableHeight < tip && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        XCTAssertEqual(sequencer.storeDurableHeight, tip, "flushed within \(Sequencer.idleFlushSeconds) s or so")
+        XCTAssertEqual(sequencer.storeDurableHeight, tip, "flushed within \(StoreFlusher.idleFlushSeconds) s or so")
     }
 
     /// The sequencer writes blocks to the store's memtables only and flushes behind itself; the
@@ -282,7 +282,7 @@ final class EngineTests: XCTestCase {
         let left = try FileStore(directory: ledger.directory.consensusPath).names().compactMap(ConsensusWAL.height(ofFile:))
         XCTAssertTrue(left.allSatisfy { $0 > tipHeight + 3 }, "the recovered heights' WALs are gone once the store synced them: \(left)")
         // The sequencer never runs further ahead of the store's sync than the guard remembers.
-        XCTAssertLessThan(Sequencer.maxUnflushedHeights + 1, SignerGuard.rememberedHeights)
-        XCTAssertLessThan(Int(Sequencer.maxUnflushedHeights) + 1, SignerGuard.rememberedCheckpoints)
+        XCTAssertLessThan(StoreFlusher.maxUnflushedHeights + 1, SignerGuard.rememberedHeights)
+        XCTAssertLessThan(Int(StoreFlusher.maxUnflushedHeights) + 1, SignerGuard.rememberedCheckpoints)
     }
 }

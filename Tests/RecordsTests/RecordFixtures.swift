@@ -259,7 +259,7 @@ final class RecordLog {
 
     /// Admits `bytes` against the current registry and log, without logging them.
     func admit(_ bytes: [UInt8]) throws(AdmissionError) -> Record {
-        try Admission.admit(bytes, registry: registry, lookup: lookup)
+        try Admission.admit(bytes, registry: registry, lookup: lookup).record
     }
 
     /// "admitted", or the code admission refuses `bytes` with.

@@ -374,9 +374,8 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
             condition.unlock()
         }
         failAll(SubmitError.stopped)
-        // Stopping: the store flushes what it holds (the tip's checkpoint too, published after its
-        // block's flush request), then the WALs that kept it go.
-        if flusher.stop(), (try? store.flush()) != nil { try? replica.discardFinishedWALs(through: chain.height) }
+        // Stopping: the store flushes what it holds, then the WALs that kept it go.
+        if flusher.stop() { try? replica.discardFinishedWALs(through: chain.height) }
         finished.signal()
     }
 
@@ -650,14 +649,13 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
 
     private func planFor(_ entries: [[UInt8]]) -> BlockPlan {
         if let hit = plans.first(where: { $0.entries == entries }) { return hit.plan }
-        let began = monotonicMillis()
-        var missing = 0
-        let plan = applier.plan(entries.map { leaf in
-            if let entry = mempool[RFC6962.leafHash(leaf)] { return entry }
-            missing += 1
-            return Entry(leaf: leaf)
-        }, firstIndex: chain.size)
-        if trace { log("\(monotonicMillis()) planned \(entries.count) entries (\(missing) not in the mempool) in \(monotonicMillis() - began) ms") }
+        let began = trace ? monotonicMillis() : 0
+        let candidates = entries.map { mempool[RFC6962.leafHash($0)] ?? Entry(leaf: $0) }
+        let plan = applier.plan(candidates, firstIndex: chain.size)
+        if trace {
+            let unadmitted = candidates.count { $0.context == nil }
+            log("\(monotonicMillis()) planned \(entries.count) entries (\(unadmitted) not admitted beforehand) in \(monotonicMillis() - began) ms")
+        }
         remember(entries, plan)
         return plan
     }
@@ -737,11 +735,7 @@ public final class ConsortiumSequencer: EntrySequencer, @unchecked Sendable {
         } else {
             effects = try replica.startNextHeight(evaluator: chain, keepingFinishedWAL: true)  // (d)
         }
-        flusher.request(chain.height)
-        // Never more unflushed heights than the signer guard remembers: a replay after a crash
-        // must get every one of their signatures back.
-        flusher.wait(untilDurable: chain.height - min(chain.height, Sequencer.maxUnflushedHeights))
-        try replica.discardFinishedWALs(through: flusher.durableHeight)
+        try replica.discardFinishedWALs(through: flusher.written(chain.height))
         // Catching up: the next decided block may already be here; else ask peers that are ahead.
         syncBuffer = syncBuffer.filter { $0.key > chain.height }
         if let next = syncBuffer.removeValue(forKey: replica.height) {

@@ -36,20 +36,21 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
 public enum Admission {
     /// Parses and fully checks record bytes (the leaf without its 0x01 tag).
     public static func admit(_ bytes: [UInt8], registry: Registry,
-                             lookup: (String) -> RecordSummary?) throws(AdmissionError) -> Record {
+                             lookup: (String) -> RecordSummary?) throws(AdmissionError) -> AdmittedRecord {
         let record: Record
         do { record = try Record(bytes: bytes) } catch { throw .record(error) }
         let signers = try verifySignatures(record, registry: registry)
-        do { try Permissions.check(record, registry: registry, governanceSigners: signers, lookup: lookup) } catch {
+        do { try Permissions.check(record, registry: registry, governanceSigners: signers.orgs, lookup: lookup) } catch {
             throw .permission(error)
         }
-        return record
+        return AdmittedRecord(record: record, writerKey: signers.writerKey)
     }
 
-    /// Verifies every proof against the registry; returns the organisations that signed.
+    /// Verifies every proof against the registry; returns the organisations that signed and the
+    /// key the writer's proof verified under.
     /// Ordinary records carry exactly one proof, by the writer's declared key; governance records a
     /// proof set that includes the writer's, one proof per organisation.
-    public static func verifySignatures(_ record: Record, registry: Registry) throws(AdmissionError) -> Set<String> {
+    public static func verifySignatures(_ record: Record, registry: Registry) throws(AdmissionError) -> (orgs: Set<String>, writerKey: Ed25519PublicKey) {
         let proofs: [DataIntegrityProof]
         do { proofs = try record.proofs() } catch { throw .record(error) }
         guard record.type.isGovernance || proofs.count == 1 else {
@@ -57,7 +58,7 @@ public enum Admission {
         }
         let writerMethod = VerificationMethod(org: record.writerOrg, keyID: record.keyID)
         var signers: Set<String> = []
-        var sawWriter = false
+        var writerKey: Ed25519PublicKey?
         let unsecured = record.unsecuredBytes
         for proof in proofs {
             guard let method = VerificationMethod(parsing: proof.verificationMethod) else {
@@ -76,10 +77,10 @@ public enum Admission {
             guard signers.insert(method.org).inserted else {
                 throw .record(.badProof("two proofs by organisation \(method.org)"))
             }
-            if method == writerMethod { sawWriter = true }
+            if method == writerMethod { writerKey = key }
         }
-        guard sawWriter else { throw .record(.badProof("no proof by the writer's key \(writerMethod.string)")) }
-        return signers
+        guard let writerKey else { throw .record(.badProof("no proof by the writer's key \(writerMethod.string)")) }
+        return (signers, writerKey)
     }
 
     /// The active key `method` names in `registry`, or why there is none. For a record whose
@@ -93,5 +94,17 @@ public enum Admission {
             throw .unknownKey(method.string)
         }
         return key
+    }
+}
+
+/// A record that passed full admission, with the key its writer's proof verified under. Whoever
+/// logs it later, on a newer registry, checks that this key is still the one registered under its
+/// id: a rotation may since have retired the id, or given it to other key bytes.
+public final class AdmittedRecord: Sendable {
+    public let record: Record
+    public let writerKey: Ed25519PublicKey
+    public init(record: Record, writerKey: Ed25519PublicKey) {
+        self.record = record
+        self.writerKey = writerKey
     }
 }
