@@ -176,7 +176,7 @@ public enum HTTPServer {
         // Known paths answer other methods with 405 and an Allow header, not 404.
         let served: [(String, HTTPRequest.Method)] = [
             ("/checkpoint", .get), ("/tile/**", .get), ("/v1/proofs/inclusion", .get), ("/v1/proofs/consistency", .get),
-            ("/v1/log", .get), ("/v1/records", .post), ("/v1/records/{id}", .get), ("/v1/verify/{code}", .get),
+            ("/v1/log", .get), ("/v1/records", .post), ("/v1/batches", .post), ("/v1/records/{id}", .get), ("/v1/verify/{code}", .get),
             ("/v1/bundles/{code}", .get), ("/v1/practitioners/{licence}/credit", .get), ("/healthz", .get), ("/readyz", .get),
             ("/v1/verify", .post), ("/v1/history/{code}", .get), ("/v1/cases/{code}", .get),
             ("/v1/checkpoint/witnessed", .get), ("/v1/validator-set", .post),

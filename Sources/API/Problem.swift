@@ -27,9 +27,12 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         let code: String
     }
 
+    /// The RFC 9457 members, as the body of an answer or as one line's outcome in a batch.
+    var body: Body {
+        Body(type: "https://cinnabar.example/problems/\(code)", title: title, status: Int(status.code), detail: detail, code: code)
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(type: "https://cinnabar.example/problems/\(code)", title: title, status: Int(status.code),
-                        detail: detail, code: code)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"

@@ -33,8 +33,10 @@ struct ReceiptBody: Encodable {
 
     /// The same object as the Encodable form, through the one canonical encoder (sorted keys,
     /// JCS escapes), without JSONEncoder: on the write path it cost more than the rest of the receipt.
-    var json: [UInt8] {
-        CanonicalJSON.serialize(.object([
+    var json: [UInt8] { CanonicalJSON.serialize(value) + [0x0A] }
+
+    var value: JSONValue {
+        .object([
             "block_height": .integer(Int64(block_height)),
             "checkpoint": .string(checkpoint),
             "duplicate": .bool(duplicate),
@@ -46,7 +48,7 @@ struct ReceiptBody: Encodable {
             "record_id": .string(record_id),
             "tlog_proof": .string(tlog_proof),
             "tree_size": .integer(Int64(tree_size)),
-        ])) + [0x0A]
+        ])
     }
 }
 
@@ -67,6 +69,7 @@ public struct RecordRoutes: Sendable {
 
     public func register(on router: Router<NodeRequestContext>) {
         router.post("/v1/records") { request, _ in try await submit(request) }
+        router.post("/v1/batches") { request, _ in try await submitBatch(request) }
         router.get("/v1/records/{id}") { _, context in try record(context.parameters.get("id") ?? "") }
         router.get("/v1/verify/{code}") { _, context in try verify(context.parameters.get("code") ?? "") }
         router.get("/v1/bundles/{code}") { _, context in try bundle(context.parameters.get("code") ?? "") }
@@ -75,18 +78,22 @@ public struct RecordRoutes: Sendable {
         registerOrganisationRoutes(on: router)
     }
 
-    func submit(_ request: Request) async throws -> Response {
+    /// The body of a write, at most `limit` bytes (else `tooLarge`), on a node that takes writes
+    /// (an observer answers 421).
+    func writeBody(_ request: Request, upTo limit: Int, tooLarge: @autoclosure () -> Problem) async throws -> [UInt8] {
         var request = request
         let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: LeafLimits.maxBytes) } catch {
-            throw Problem(.contentTooLarge, code: "record_too_large", title: "Record too large",
-                          detail: "a record is at most \(Record.maxBytes) bytes")
-        }
+        do { body = try await request.collectBody(upTo: limit) } catch { throw tooLarge() }
         guard !node.isObserver else {
             throw Problem(.misdirectedRequest, code: "observer", title: "Read-only mirror",
-                          detail: "this node is an observer: it mirrors the ledger and takes no writes; send the record to a validator")
+                          detail: "this node is an observer: it mirrors the ledger and takes no writes; send records to a validator")
         }
-        let bytes = Array(body.readableBytesView)
+        return Array(body.readableBytesView)
+    }
+
+    func submit(_ request: Request) async throws -> Response {
+        let bytes = try await writeBody(request, upTo: LeafLimits.maxBytes, tooLarge: Problem(
+            .contentTooLarge, code: "record_too_large", title: "Record too large", detail: "a record is at most \(Record.maxBytes) bytes"))
         let wait = request.uri.queryParameters["wait"].map { $0 != "false" } ?? true
         if !wait {
             // Check it now, so a refused record is refused now; then sequence it in the background.
@@ -105,19 +112,20 @@ public struct RecordRoutes: Sendable {
         }
         let submitted: (receipt: Receipt, recordID: String)
         do { submitted = try await node.submitRecord(bytes) } catch let error as SubmitError {
-            switch error {
-            case .busy: throw Problem(.serviceUnavailable, code: error.code, title: "Busy", detail: error.description).retryAfter(1)
-            case .stopped: throw Problem(.serviceUnavailable, code: error.code, title: "Stopping", detail: error.description)
-            case .storageFailed: throw Problem(.internalServerError, code: error.code, title: "Storage failed", detail: error.description)
-            case .rejected, .refused: throw Problem.refused(code: error.code, detail: error.description)
-            }
+            throw Problem(submission: error)
         }
+        let answer = try receiptBody(submitted, record: bytes)
+        return Response(status: answer.duplicate ? .ok : .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
+    }
+
+    /// The receipt of a submission: built from the sequencer's answer for a new entry, read from
+    /// the store for a duplicate.
+    func receiptBody(_ submitted: (receipt: Receipt, recordID: String), record bytes: [UInt8]) throws -> ReceiptBody {
         let receipt = submitted.receipt
-        let answer = receipt.duplicate
+        return receipt.duplicate
             ? try receiptBody(recordID: submitted.recordID, index: receipt.index, duplicate: true)
             : try receiptBody(recordID: submitted.recordID, leaf: [LeafTag.record.rawValue] + bytes, receipt: receipt)
-        return Response(status: receipt.duplicate ? .ok : .created, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
     }
 
 
@@ -246,6 +254,17 @@ public struct RecordRoutes: Sendable {
 }
 
 extension Problem {
+    /// Why a submission was not logged, as the API answers it: 422 for a refused record, 503 when
+    /// busy (retry after a second) or stopping, 500 when the block could not be stored.
+    init(submission error: SubmitError) {
+        switch error {
+        case .busy: self = Problem(.serviceUnavailable, code: error.code, title: "Busy", detail: error.description).retryAfter(1)
+        case .stopped: self.init(.serviceUnavailable, code: error.code, title: "Stopping", detail: error.description)
+        case .storageFailed: self.init(.internalServerError, code: error.code, title: "Storage failed", detail: error.description)
+        case .rejected, .refused: self = Problem.refused(code: error.code, detail: error.description)
+        }
+    }
+
     /// A record admission refused it: 422 with the admission's stable code.
     static func refused(code: String, detail: String) -> Problem {
         Problem(.unprocessableContent, code: code, title: "Record refused", detail: detail)

@@ -2,6 +2,7 @@
 // signed records posted to one of them with wrk, each answered only once its block is decided by
 // the four and its checkpoint carries a quorum of their signatures. Beside it, in the same run,
 // one validator driven the same way.
+import API
 import ArgumentParser
 import Foundation
 import Node
@@ -15,9 +16,11 @@ struct BenchConsortium: AsyncParsableCommand {
     @Option(help: "Concurrent connections (each waits for its receipt).") var connections = 512
     @Option(help: "Validators in the consortium.") var validators = 4
     @Flag(help: "Skip the one-validator run.") var onlyConsortium = false
+    @Option(help: "Records per request: above 1, each request posts that many to POST /v1/batches.") var batch = 1
 
     func run() async throws {
         try WrkReport.requireWrk("bench consortium")
+        guard (1...BatchLimits.maxRecords).contains(batch) else { throw CLIError("--batch must be 1…\(BatchLimits.maxRecords)") }
         let (verifyRate, cores) = MachineLimits.printVerifyLimit()
         let probe = MachineLimits.temporaryDirectory("consortium-fsync")
         let fsyncs = try MachineLimits.rocksSyncedBatchesPerSecond(directory: probe, puts: 1, valueBytes: 64)
@@ -79,13 +82,18 @@ struct BenchConsortium: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let before = try logState(url)
-        let report = try WrkReport.post(records, to: url + "/v1/records", connections: connections, seconds: seconds, workDirectory: work)
+        let cpuBefore = CPUAccount(processes: processes)
+        let report = try WrkReport.post(records, to: url + (batch > 1 ? "/v1/batches" : "/v1/records"), connections: connections,
+                                        seconds: seconds, workDirectory: work, batch: batch)
+        let cpuAfter = CPUAccount(processes: processes)
         try await Task.sleep(for: .milliseconds(300))
         let after = try logState(url)
         let committed = Double(after.size - before.size - (after.height - before.height))
         let perSecond = committed / Double(seconds)
         print(String(format: "%@: %@ records/s committed with receipts (%.0f records in %llu blocks), receipt latency p50 %@, p99 %@",
-                     label, rate(perSecond), committed, after.height - before.height, report.field("50%"), report.field("99%")))
+                     label, rate(perSecond), committed, after.height - before.height, report.field("50%"), report.field("99%"))
+              + (batch > 1 ? " per batch of \(batch) (POST /v1/batches)" : ""))
+        print("  " + cpuAfter.since(cpuBefore, records: committed))
         return perSecond
     }
 
@@ -102,5 +110,44 @@ struct BenchConsortium: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw CLIError("the node at \(url) did not start")
+    }
+}
+
+/// CPU time of the node processes (from `/proc/PID/stat`) and of the whole machine (`/proc/stat`),
+/// so a run can say what a committed record cost and whether the machine was saturated.
+struct CPUAccount {
+    /// Seconds of CPU (user + system) per node process.
+    let nodes: [Double]
+    /// Seconds of busy and idle CPU time summed over all cores.
+    let machineBusy: Double, machineIdle: Double
+
+    init(processes: [Process]) {
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        nodes = processes.map { p in
+            guard let stat = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return 0 }
+            // Fields after the command name: state is field 3, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+            return (user + system) / tick
+        }
+        let line = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8))?.split(separator: "\n").first ?? ""
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        // user nice system idle iowait irq softirq steal
+        let idle = ticks.count > 4 ? ticks[3] + ticks[4] : 0
+        machineIdle = idle / tick
+        machineBusy = (ticks.prefix(8).reduce(0, +) - idle) / tick
+    }
+
+    /// One line: CPU per committed record in the nodes, in everything (wrk too), and the idle share.
+    func since(_ start: CPUAccount, records: Double) -> String {
+        let perNode = zip(nodes, start.nodes).map { $0 - $1 }
+        let nodeSeconds = perNode.reduce(0, +)
+        let busy = machineBusy - start.machineBusy, idle = machineIdle - start.machineIdle
+        let perRecord = { (seconds: Double) in records > 0 ? String(format: "%.0f µs", 1e6 * seconds / records) : "—" }
+        return "CPU per committed record: nodes \(perRecord(nodeSeconds)) ("
+            + perNode.map { String(format: "%.1f s", $0) }.joined(separator: ", ")
+            + "), whole machine \(perRecord(busy)); machine idle "
+            + String(format: "%.0f%%", busy + idle > 0 ? 100 * idle / (busy + idle) : 0)
     }
 }

@@ -16,6 +16,7 @@ struct BenchWrite: AsyncParsableCommand {
     @Option(help: "Records for the in-process comparison.") var count = 60_000
     @Option(help: "The node's block linger (ms), as node.json's max_block_delay_millis.") var lingerMillis: Int?
     @Flag(help: "Post with ?wait=false (202, no receipt): admission and HTTP without the receipt.") var noWait = false
+    @Option(help: "Records per request: above 1, each request posts that many to POST /v1/batches.") var batch = 1
 
     func run() async throws {
         try WrkReport.requireWrk("bench write")
@@ -53,15 +54,20 @@ struct BenchWrite: AsyncParsableCommand {
         let sizeBefore = node.store.size, heightBefore = node.store.tip?.height ?? 0
 
         print("wrk -t2 -c\(connections) -d\(seconds)s --latency, \(pool) distinct signed records; server and wrk share the \(cores) cores")
-        let report = try WrkReport.post(records, to: "http://127.0.0.1:\(bound)/v1/records\(noWait ? "?wait=false" : "")",
-                                        connections: connections, seconds: seconds, workDirectory: dir)
+        guard (1...BatchLimits.maxRecords).contains(batch), batch == 1 || !noWait else {
+            throw CLIError("--batch must be 1…\(BatchLimits.maxRecords), and batches always wait for their receipts")
+        }
+        let route = batch > 1 ? "/v1/batches" : "/v1/records\(noWait ? "?wait=false" : "")"
+        let report = try WrkReport.post(records, to: "http://127.0.0.1:\(bound)\(route)",
+                                        connections: connections, seconds: seconds, workDirectory: dir, batch: batch)
         try await Task.sleep(for: .milliseconds(noWait ? 3000 : 200))  // let the last acknowledged block land
         // Count what the ledger holds, not what wrk saw: each record is one leaf, each block one trailer.
         let blocks = (node.store.tip?.height ?? 0) - heightBefore
         let committed = Double(node.store.size - sizeBefore - blocks)
         let http = committed / Double(seconds)
-        print(String(format: "POST /v1/records: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@",
-                     rate(http), committed, blocks, report.field("50%"), report.field("99%")))
+        print(String(format: "POST %@: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@%@",
+                     batch > 1 ? "/v1/batches" : "/v1/records", rate(http), committed, blocks, report.field("50%"), report.field("99%"),
+                     batch > 1 ? " per batch of \(batch)" : ""))
         print(String(format: "HTTP write = %.0f%% of in-process ingest (goal ≥ 70%%); in-process = %.0f%% of the raw verify rate on %d cores",
                      100 * http / inProcess, 100 * inProcess / (verifyRate * Double(cores)), cores))
     }
@@ -73,7 +79,9 @@ struct WrkReport {
 
     /// Writes `records` (one canonical JSON text per line) and the script into `workDirectory`,
     /// runs `wrk -t2 --latency` for `seconds`, and fails if wrk saw a refused write.
-    static func post(_ records: [[UInt8]], to url: String, connections: Int, seconds: Int, workDirectory: String) throws -> WrkReport {
+    /// With `batch` > 1, each request carries that many records, one per line, for `POST /v1/batches`.
+    static func post(_ records: [[UInt8]], to url: String, connections: Int, seconds: Int, workDirectory: String,
+                     batch: Int = 1) throws -> WrkReport {
         let bodies = workDirectory + "/records.txt"
         var text = [UInt8]()
         text.reserveCapacity(records.reduce(0) { $0 + $1.count + 1 })
@@ -81,7 +89,7 @@ struct WrkReport {
         try Data(text).write(to: URL(fileURLWithPath: bodies))
         let script = workDirectory + "/post.lua"
         try lua.write(toFile: script, atomically: true, encoding: .utf8)
-        return try run(["-s", script, url, "--", bodies, "2"], connections: connections, seconds: seconds)
+        return try run(["-s", script, url, "--", bodies, "2", String(batch)], connections: connections, seconds: seconds)
     }
 
     /// `wrk -t2 --latency` GETting `url` for `seconds`; fails on any error answer.
@@ -127,15 +135,18 @@ struct WrkReport {
           threadCount = threadCount + 1
         end
         function init(args)
-          local path, n = args[1], tonumber(args[2])
+          local path, n, batch = args[1], tonumber(args[2]), tonumber(args[3])
           bodies = {}
-          local i = 0
+          local i, pending = 0, {}
           for line in io.lines(path) do
-            if i % n == threadIndex then bodies[#bodies + 1] = line end
+            if i % n == threadIndex then
+              pending[#pending + 1] = line
+              if #pending == batch then bodies[#bodies + 1] = table.concat(pending, "\\n"); pending = {} end
+            end
             i = i + 1
           end
           next = 0
-          headers = { ["Content-Type"] = "application/json" }
+          headers = { ["Content-Type"] = batch > 1 and "application/x-ndjson" or "application/json" }
           path = wrk.path
         end
         function request()

@@ -1,7 +1,8 @@
-// Bulk deposits from a CSV: one evidence record per row, many in flight (the node batches them
-// into blocks), progress on standard error, and every row's code written to a results file as
+// Bulk deposits from a CSV: one evidence record per row, posted a hundred to a request
+// (`POST /v1/batches`) with several requests in flight, progress on standard error, and every row's code written to a results file as
 // soon as its receipt arrives — a rerun skips the rows already there, so an interrupted import
 // is resumed, never duplicated.
+import API
 import ArgumentParser
 import CinnabarCrypto
 import Foundation
@@ -25,10 +26,12 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The consortium code key file (codes.key).") var codeKey: String
     @Option(help: "The node URL.") var node: String
     @Option(help: "The results CSV (appended to; keep it: codes are shown only once).") var out: String
-    @Option(help: "Requests in flight.") var concurrency = 32
+    @Option(help: "Requests in flight.") var concurrency = 4
+    @Option(help: "Records per request (POST /v1/batches).") var batch = 100
 
     func run() throws {
         guard (1...256).contains(concurrency) else { throw CLIError("--concurrency must be 1…256") }
+        guard (1...BatchLimits.maxRecords).contains(batch) else { throw CLIError("--batch must be 1…\(BatchLimits.maxRecords)") }
         guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else { throw CLIError("cannot read \(csv) as UTF-8 text") }
         let rows = try CSV.parse(text)
         guard let header = rows.first else { throw CLIError("\(csv) is empty") }
@@ -38,7 +41,7 @@ struct ImportCommand: ParsableCommand {
         }
         let writer = try RecordWriter(key: try OrganisationKey.load(keyFile), codeKey: try CodeKey.load(codeKey))
         let base = normalisedNode(node)
-        guard let recordsURL = URL(string: "\(base)/v1/records") else { throw CLIError("not a URL: \(node)") }
+        guard let batchesURL = URL(string: "\(base)/v1/batches") else { throw CLIError("not a URL: \(node)") }
         let done = try Self.rowsDone(out)
         let results = try ResultsFile(path: out)
 
@@ -82,17 +85,29 @@ struct ImportCommand: ParsableCommand {
         let progress = ImportProgress(total: jobs.count)
         let slots = DispatchSemaphore(value: concurrency)
         let group = DispatchGroup()
-        for job in jobs {
+        for start in stride(from: 0, to: jobs.count, by: batch) {
+            let chunk = jobs[start..<min(start + batch, jobs.count)]
             slots.wait()
             group.enter()
-            NodeClient.start("POST", recordsURL, body: job.record.bytes, timeout: 60) { answer in
-                let (status, body) = (try? answer.get()) ?? (0, Data())
-                let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
-                let ok = (200..<300).contains(status)
-                let outcome = ok ? "ok" : (object["code"] as? String ?? (status == 0 ? "unreachable" : "http_\(status)"))
-                results.append([String(job.row), job.label, ok ? job.record.code.grouped : "", job.record.id,
-                                ok ? "\(object["leaf_index"] ?? "")" : "", job.sha256, outcome])
-                progress.tick(failed: !ok)
+            let body = Array(chunk.map(\.record.bytes).joined(separator: [0x0A]))
+            NodeClient.start("POST", batchesURL, body: body, headers: ["Content-Type": "application/x-ndjson"], timeout: 120) { answer in
+                let (status, data) = (try? answer.get()) ?? (0, Data())
+                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+                // Line k of the batch is the chunk's k-th job; a batch refused whole fails every row.
+                var lines: [Int: [String: Any]] = [:]
+                for result in object["results"] as? [[String: Any]] ?? [] {
+                    if let line = result["line"] as? Int { lines[line] = result }
+                }
+                let whole = object["code"] as? String ?? (status == 0 ? "unreachable" : "http_\(status)")
+                for (k, job) in chunk.enumerated() {
+                    let result = status == 200 ? lines[k + 1] : nil
+                    let receipt = result?["receipt"] as? [String: Any]
+                    let ok = receipt != nil
+                    let outcome = ok ? "ok" : ((result?["problem"] as? [String: Any])?["code"] as? String ?? whole)
+                    results.append([String(job.row), job.label, ok ? job.record.code.grouped : "", job.record.id,
+                                    ok ? "\(receipt?["leaf_index"] ?? "")" : "", job.sha256, outcome])
+                    progress.tick(failed: !ok)
+                }
                 slots.signal()
                 group.leave()
             }

@@ -177,7 +177,9 @@ final class ClientTests: XCTestCase {
         let input = dir.path + "/deposits.csv"
         try csv.write(toFile: input, atomically: true, encoding: .utf8)
         let results = dir.path + "/results.csv"
-        let args = ["import", input, "--as", ledger + "/orgs/notary.key", "--code-key", ledger + "/codes.key", "--node", url, "--out", results]
+        // Batches of 16: three requests (16, 16, 8 rows).
+        let args = ["import", input, "--as", ledger + "/orgs/notary.key", "--code-key", ledger + "/codes.key", "--node", url, "--out", results,
+                    "--batch", "16"]
         let first = try cinnabar(args)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stderr.contains("40/40 (100%)"), first.stderr)
@@ -185,6 +187,10 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(rows.count, 40)
         XCTAssertTrue(rows.allSatisfy { $0.hasSuffix(",ok") }, "\(rows)")
         XCTAssertTrue(rows.contains { $0.contains("\"photo 7, front\"") }, "labels with commas are quoted")
+        // Each row's own leaf: columns row,label(quoted, with a comma),code,record_id,leaf_index,…
+        let leaves = rows.map { $0.split(separator: ",").reversed().dropFirst(2).first.map(String.init) ?? "" }
+        XCTAssertEqual(Set(leaves).count, 40, "\(leaves)")
+        XCTAssertTrue(leaves.allSatisfy { UInt64($0) != nil }, "\(leaves)")
 
         let again = try cinnabar(args)
         XCTAssertEqual(again.status, 0, again.stderr)

@@ -63,6 +63,10 @@ final class ConsortiumTests: XCTestCase {
         let refused = try httpRequest("POST", c.urls[4] + "/v1/records", body: c.writer.evidence(sha256: String(repeating: "ab", count: 32)).bytes)
         XCTAssertEqual(refused.status, 421)
         XCTAssertEqual(refused.json["code"] as? String, "observer")
+        let refusedBatch = try httpRequest("POST", c.urls[4] + "/v1/batches", body: c.writer.evidence(sha256: String(repeating: "cd", count: 32)).bytes)
+        XCTAssertEqual(refusedBatch.json["code"] as? String, "observer")
+        // A batch posted to a validator: every line acknowledged, each in the one ledger.
+        acked += try c.writeBatch(25, to: 1)
         c.kill(4)
         acked += try c.write(10, to: 2)
         try c.start(4)
@@ -296,6 +300,23 @@ final class Consortium: @unchecked Sendable {
         }
         guard failures.isEmpty else { throw ConsortiumFailure("writes to node \(i) failed: \(failures.first!)\n\(logTail(i))") }
         return acks
+    }
+
+    /// Posts `n` new records to node `i` as one `POST /v1/batches`; each line must be logged.
+    func writeBatch(_ n: Int, to i: Int) throws -> [Ack] {
+        let records = (0..<n).map { _ in writer.evidence(sha256: SHA256.hash(secureRandomBytes(count: 32)).hex) }
+        let (status, _, body) = try httpExchange("POST", urls[i] + "/v1/batches", body: Array(records.map(\.bytes).joined(separator: [0x0A])))
+        let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:]
+        guard status == 200, let results = object["results"] as? [[String: Any]], results.count == n else {
+            throw ConsortiumFailure("batch to node \(i): HTTP \(status): \(String(decoding: body, as: UTF8.self).prefix(500))")
+        }
+        return try zip(records, results).map { record, result in
+            guard result["status"] as? Int == 201, let receipt = result["receipt"] as? [String: Any],
+                  receipt["record_id"] as? String == record.id, let index = receipt["leaf_index"] as? Int else {
+                throw ConsortiumFailure("batch to node \(i): line not logged: \(result)")
+            }
+            return Ack(recordID: record.id, index: UInt64(index), leafHash: RFC6962.leafHash([0x01] + record.bytes), code: record.code.value)
+        }
     }
 
     /// Waits (writing a record now and then) until node `i`'s latest checkpoint carries a signature by `key`.

@@ -71,6 +71,79 @@ final class RecordAPITests: XCTestCase {
         XCTAssertEqual(read.json["record"] as? String, String(decoding: record.bytes, as: UTF8.self))
     }
 
+    /// `POST /v1/batches`: one record per line, each admitted on its own, every line answered in
+    /// order — logged, already logged, or the problem that kept it out — and nothing written for a
+    /// refused line.
+    func testABatchAnswersEveryLineInOrderAndLogsOnlyTheGoodOnes() throws {
+        let writer = try writer()
+        let earlier = writer.evidence(sha256: SHA256.hash("batch: logged before").hex)
+        XCTAssertEqual(try request("POST", "/v1/records", body: earlier.bytes).status, 201)
+        let fresh = (0..<3).map { writer.evidence(sha256: SHA256.hash("batch: exhibit \($0)").hex) }
+        let refused = writer.evidence(sha256: SHA256.hash("batch: not canonical").hex)
+        let spaced = Array(String(decoding: refused.bytes, as: UTF8.self).replacingOccurrences(of: ":", with: ": ").utf8)
+        let sizeBefore = try XCTUnwrap((try request("GET", "/v1/log").json["size"] as? NSNumber)?.uint64Value)
+
+        // Lines: 1 new, 2 new (CRLF), 3 blank, 4 not JSON, 5 logged before, 6 not canonical, 7 new,
+        // 8 the same record as line 1 again.
+        let lines: [[UInt8]] = [fresh[0].bytes, fresh[1].bytes + [0x0D], [], Array("not json".utf8), earlier.bytes, spaced,
+                                fresh[2].bytes, fresh[0].bytes]
+        let body = Array(lines.joined(separator: [0x0A]))
+        let answer = try request("POST", "/v1/batches", body: body)
+        XCTAssertEqual(answer.status, 200, "\(answer.json)")
+        let results = try XCTUnwrap(answer.json["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { ($0["line"] as? NSNumber)?.intValue }, [1, 2, 4, 5, 6, 7, 8])
+        let statuses = results.map { ($0["status"] as? NSNumber)?.intValue ?? 0 }
+        XCTAssertEqual(Array(statuses[1...5]), [201, 422, 200, 422, 201])
+        XCTAssertEqual(Set([statuses[0], statuses[6]]), [200, 201], "one of the two copies is logged, the other answered as a duplicate")
+        XCTAssertEqual((results[2]["problem"] as? [String: Any])?["code"] as? String, "record_invalid_json")
+        XCTAssertEqual((results[4]["problem"] as? [String: Any])?["code"] as? String, "record_not_canonical")
+        XCTAssertEqual(answer.json["not_logged"] as? Int, 2)
+
+        // Every receipt verifies offline, exactly as a single POST's would.
+        let receipts = results.compactMap { $0["receipt"] as? [String: Any] }
+        XCTAssertEqual(receipts.count, 5)
+        for (receipt, record) in zip(receipts, [fresh[0], fresh[1], earlier, fresh[2], fresh[0]]) {
+            XCTAssertEqual(receipt["record_id"] as? String, record.id)
+            let leaf = try XCTUnwrap(Base64.decode(try XCTUnwrap(receipt["leaf"] as? String)))
+            XCTAssertEqual(leaf, [0x01] + record.bytes)
+            let index = try XCTUnwrap((receipt["leaf_index"] as? NSNumber)?.uint64Value)
+            let size = try XCTUnwrap((receipt["tree_size"] as? NSNumber)?.uint64Value)
+            let proof = try XCTUnwrap(receipt["inclusion_proof"] as? [String]).map { try XCTUnwrap(Hash(base64: $0)) }
+            let checkpoint = try Checkpoint(parsing: try Note(parsing: try XCTUnwrap(receipt["checkpoint"] as? String)).text)
+            XCTAssertNoThrow(try InclusionProof.verify(leafHash: RFC6962.leafHash(leaf), index: index, size: size, proof: proof,
+                                                       root: checkpoint.root))
+        }
+        // The record sent twice in the batch is logged once: both lines name the same leaf.
+        XCTAssertEqual((receipts[0]["leaf_index"] as? NSNumber)?.uint64Value, (receipts[4]["leaf_index"] as? NSNumber)?.uint64Value)
+        XCTAssertEqual(Set([receipts[0]["duplicate"] as? Bool, receipts[4]["duplicate"] as? Bool]), [false, true])
+        XCTAssertEqual(receipts[2]["duplicate"] as? Bool, true)
+
+        // The log grew by the three new records and their blocks' trailers, nothing else.
+        let log = try request("GET", "/v1/log").json
+        let size = try XCTUnwrap((log["size"] as? NSNumber)?.uint64Value)
+        let trailers = Set(receipts.filter { $0["duplicate"] as? Bool == false }.compactMap { ($0["block_height"] as? NSNumber)?.uint64Value }).count
+        XCTAssertEqual(size - sizeBefore, UInt64(3 + trailers), "\(log)")
+        XCTAssertEqual(try request("GET", "/v1/records/\(refused.id)").status, 404)
+    }
+
+    func testABatchOutsideItsBoundsIsRefusedWhole() throws {
+        let sizeBefore = try request("GET", "/v1/log").json["size"] as? NSNumber
+        let one = try writer().evidence(sha256: SHA256.hash("batch: bound").hex).bytes
+        let cases: [([UInt8], Int, String)] = [
+            ([], 400, "empty_batch"),
+            (Array("\n \r\n\n".utf8), 400, "empty_batch"),
+            (Array([[UInt8]](repeating: one, count: BatchLimits.maxRecords + 1).joined(separator: [0x0A])), 413, "batch_too_large"),
+            ([UInt8](repeating: 0x20, count: BatchLimits.maxBytes + 1), 413, "batch_too_large"),
+        ]
+        for (body, status, code) in cases {
+            let r = try request("POST", "/v1/batches", body: body)
+            XCTAssertEqual(r.status, status, code)
+            XCTAssertEqual(r.headers["content-type"], "application/problem+json", code)
+            XCTAssertEqual(r.json["code"] as? String, code)
+        }
+        XCTAssertEqual(try request("GET", "/v1/log").json["size"] as? NSNumber, sizeBefore, "a refused batch writes nothing")
+    }
+
     func testRefusedRecordsGetProblemDocuments() throws {
         let good = try writer().evidence(sha256: SHA256.hash("exhibit B").hex).bytes
         let spaced = Array(String(decoding: good, as: UTF8.self).replacingOccurrences(of: ":", with: ": ").utf8)
@@ -194,7 +267,11 @@ final class RecordAPITests: XCTestCase {
             let object = ["Signature-Input": h.signatureInput, "Signature": h.signature]
             return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
+        let batch = [try writer().evidence(sha256: SHA256.hash("exhibit D").hex).bytes, Array("x".utf8), evidence.bytes]
         let cases = [
+            "POST|/v1/batches|/v1/batches|200|{\"Content-Type\": \"application/x-ndjson\"}|"
+                + String(decoding: Array(batch.joined(separator: [0x0A])), as: UTF8.self),
+            "POST|/v1/batches|/v1/batches|400|{\"Content-Type\": \"application/x-ndjson\"}|\n",
             "GET|/checkpoint|/checkpoint|200", "GET|/v1/log|/v1/log|200",
             "GET|/v1/proofs/inclusion|/v1/proofs/inclusion?index=0&size=1|200",
             "GET|/v1/proofs/inclusion|/v1/proofs/inclusion?index=7&size=2|400",
@@ -226,10 +303,13 @@ final class RecordAPITests: XCTestCase {
     /// character must match, so such requests are rightly refused with 400.
     func testSchemaFuzzingFindsNothing() throws {
         // Run in the test's temporary directory: schemathesis writes its cache beside it.
-        let (status, text) = try python3(["-m", "schemathesis.cli", "run", packageRoot.appendingPathComponent("Specs/openapi.yaml").path,
-                                          "--url", base, "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-                                          "--max-examples", "100", "--seed", "20261129", "--no-color"],
-                                         in: demo.dir.path)
+        // The hooks add a serializer for POST /v1/batches' application/x-ndjson.
+        let (status, text) = try runTool("/usr/bin/env", ["python3", "-m", "schemathesis.cli", "run",
+                                                          packageRoot.appendingPathComponent("Specs/openapi.yaml").path,
+                                                          "--url", base, "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+                                                          "--max-examples", "100", "--seed", "20261129", "--no-color"],
+                                         in: URL(fileURLWithPath: demo.dir.path),
+                                         environment: ["SCHEMATHESIS_HOOKS": packageRoot.appendingPathComponent("Tests/Tools/schemathesis_hooks.py").path])
         XCTAssertEqual(status, 0, text)
         let generated = text.split(separator: "\n").first { $0.contains(" generated, ") && $0.contains(" passed") }
         let count = generated.flatMap { Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? 0

@@ -1,0 +1,92 @@
+// `POST /v1/batches`: many signed records in one request, one per line (NDJSON: canonical JSON
+// never holds a raw newline), each admitted and sequenced as `POST /v1/records` would, the answer
+// holding every line's outcome in order once every accepted line's block is durable. For bulk
+// imports, and for clients whose records outrun one HTTP request each.
+import Foundation
+import Hummingbird
+import Ledger
+import Node
+import Records
+
+/// Bounds of one batch: the records in it and the bytes of the whole body.
+public enum BatchLimits {
+    public static let maxRecords = 1000
+    public static let maxBytes = 4 << 20
+}
+
+extension RecordRoutes {
+    func submitBatch(_ request: Request) async throws -> Response {
+        let body = try await writeBody(request, upTo: BatchLimits.maxBytes, tooLarge: Problem(
+            .contentTooLarge, code: "batch_too_large", title: "Batch too large",
+            detail: "a batch is at most \(BatchLimits.maxBytes) bytes and \(BatchLimits.maxRecords) records"))
+        let lines = Self.records(in: body, upTo: BatchLimits.maxRecords + 1)
+        guard !lines.isEmpty else {
+            throw Problem.badRequest("empty_batch", "the body holds no record: send one canonical JSON record per line")
+        }
+        guard lines.count <= BatchLimits.maxRecords else {
+            throw Problem(.contentTooLarge, code: "batch_too_large", title: "Batch too large",
+                          detail: "a batch holds at most \(BatchLimits.maxRecords) records; this one holds \(lines.count)")
+        }
+        // Each line is admitted on its own task, so one batch's signatures are checked on every
+        // core, and all of them wait for their blocks together.
+        let outcomes = await withTaskGroup(of: (Int, JSONValue).self) { group in
+            for (position, line) in lines.enumerated() {
+                group.addTask { (position, await outcome(line: line.number, record: line.bytes)) }
+            }
+            var outcomes = [JSONValue](repeating: .null, count: lines.count)
+            for await (position, outcome) in group { outcomes[position] = outcome }
+            return outcomes
+        }
+        var logged = 0, duplicates = 0, refused = 0
+        for case let .object(members) in outcomes {
+            switch members["status"] {
+            case .integer(201): logged += 1
+            case .integer(200): duplicates += 1
+            default: refused += 1
+            }
+        }
+        let answer = CanonicalJSON.serialize(.object([
+            "duplicates": .integer(Int64(duplicates)), "logged": .integer(Int64(logged)),
+            "not_logged": .integer(Int64(refused)), "results": .array(outcomes),
+        ])) + [0x0A]
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+    }
+
+    /// One line's outcome: its receipt (status 201 new, 200 already logged) or the problem that
+    /// kept it out of the log.
+    private func outcome(line: Int, record bytes: [UInt8]) async -> JSONValue {
+        let problem: Problem
+        do {
+            let submitted = try await node.submitRecord(bytes)
+            let receipt = try receiptBody(submitted, record: bytes)
+            return .object(["line": .integer(Int64(line)), "status": .integer(receipt.duplicate ? 200 : 201), "receipt": receipt.value])
+        } catch let error as SubmitError {
+            problem = Problem(submission: error)
+        } catch let error as Problem {
+            problem = error
+        } catch {
+            problem = Problem(.internalServerError, code: "internal", title: "Internal error", detail: "\(error)")
+        }
+        let body = problem.body
+        return .object([
+            "line": .integer(Int64(line)), "status": .integer(Int64(body.status)),
+            "problem": .object(["type": .string(body.type), "title": .string(body.title), "status": .integer(Int64(body.status)),
+                                "detail": .string(body.detail), "code": .string(body.code)]),
+        ])
+    }
+
+    /// The first `limit` non-blank lines of a body with their 1-based line numbers; a CR before
+    /// the LF is dropped.
+    static func records(in body: [UInt8], upTo limit: Int) -> [(number: Int, bytes: [UInt8])] {
+        var lines: [(number: Int, bytes: [UInt8])] = []
+        var number = 0
+        for var line in body.split(separator: 0x0A, omittingEmptySubsequences: false) where lines.count < limit {
+            number += 1
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            lines.append((number, Array(line)))
+        }
+        return lines
+    }
+}
