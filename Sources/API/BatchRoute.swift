@@ -25,7 +25,7 @@ extension RecordRoutes {
         }
         guard lines.count <= BatchLimits.maxRecords else {
             throw Problem(.contentTooLarge, code: "batch_too_large", title: "Batch too large",
-                          detail: "a batch holds at most \(BatchLimits.maxRecords) records; this one holds \(lines.count)")
+                          detail: "a batch holds at most \(BatchLimits.maxRecords) records; this one holds more")
         }
         // Each line is admitted on its own task, so one batch's signatures are checked on every
         // core, and all of them wait for their blocks together.
@@ -56,21 +56,36 @@ extension RecordRoutes {
     /// One line's outcome: its receipt (status 201 new, 200 already logged) or the problem that
     /// kept it out of the log.
     private func outcome(line: Int, record bytes: [UInt8]) async -> JSONValue {
-        let problem: Problem
-        do {
-            let submitted = try await node.submitRecord(bytes)
-            let receipt = try receiptBody(submitted, record: bytes)
-            return .object(["line": .integer(Int64(line)), "status": .integer(receipt.duplicate ? 200 : 201), "receipt": receipt.value])
-        } catch let error as SubmitError {
-            problem = Problem(submission: error)
-        } catch let error as Problem {
-            problem = error
-        } catch {
-            problem = Problem(.internalServerError, code: "internal", title: "Internal error", detail: "\(error)")
+        // Too large for a leaf: the problem a single POST answers, before anything else.
+        guard bytes.count <= LeafLimits.maxBytes else {
+            return Self.outcome(line: line, status: nil, problem: Problem(
+                .contentTooLarge, code: "record_too_large", title: "Record too large", detail: "a record is at most \(Record.maxBytes) bytes"))
         }
+        let submitted: (receipt: Receipt, recordID: String)
+        do { submitted = try await node.submitRecord(bytes) } catch let error as SubmitError {
+            return Self.outcome(line: line, status: nil, problem: Problem(submission: error))
+        } catch {
+            return Self.outcome(line: line, status: nil, problem: Problem(.internalServerError, code: "internal", title: "Internal error",
+                                                                         detail: "\(error)"))
+        }
+        // Logged (or already logged) from here on: a receipt that cannot be built does not make
+        // the line refused; its status still says it is in the log.
+        let status = submitted.receipt.duplicate ? 200 : 201
+        do {
+            let receipt = try receiptBody(submitted, record: bytes)
+            return .object(["line": .integer(Int64(line)), "status": .integer(Int64(status)), "receipt": receipt.value])
+        } catch {
+            return Self.outcome(line: line, status: status, problem: Problem(
+                .internalServerError, code: "receipt_unavailable", title: "Receipt unavailable",
+                detail: "record \(submitted.recordID) is logged at leaf \(submitted.receipt.index), but its receipt could not be built: \(error); read it with GET /v1/records/\(submitted.recordID)"))
+        }
+    }
+
+    /// A line's problem, under the problem's own status or, for a logged line, 200/201.
+    private static func outcome(line: Int, status: Int?, problem: Problem) -> JSONValue {
         let body = problem.body
         return .object([
-            "line": .integer(Int64(line)), "status": .integer(Int64(body.status)),
+            "line": .integer(Int64(line)), "status": .integer(Int64(status ?? body.status)),
             "problem": .object(["type": .string(body.type), "title": .string(body.title), "status": .integer(Int64(body.status)),
                                 "detail": .string(body.detail), "code": .string(body.code)]),
         ])
@@ -78,14 +93,18 @@ extension RecordRoutes {
 
     /// The first `limit` non-blank lines of a body with their 1-based line numbers; a CR before
     /// the LF is dropped.
+    /// Walks the body once and stops at the limit: a body of 4 MiB of newlines costs no more
+    /// than its own bytes.
     static func records(in body: [UInt8], upTo limit: Int) -> [(number: Int, bytes: [UInt8])] {
         var lines: [(number: Int, bytes: [UInt8])] = []
-        var number = 0
-        for var line in body.split(separator: 0x0A, omittingEmptySubsequences: false) where lines.count < limit {
+        var number = 0, start = body.startIndex
+        while start <= body.endIndex, lines.count < limit {
+            let end = body[start...].firstIndex(of: 0x0A) ?? body.endIndex
             number += 1
+            var line = body[start..<end]
             if line.last == 0x0D { line = line.dropLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            lines.append((number, Array(line)))
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { lines.append((number, Array(line))) }
+            start = end + 1
         }
         return lines
     }

@@ -64,6 +64,7 @@ final class ConsortiumTests: XCTestCase {
         XCTAssertEqual(refused.status, 421)
         XCTAssertEqual(refused.json["code"] as? String, "observer")
         let refusedBatch = try httpRequest("POST", c.urls[4] + "/v1/batches", body: c.writer.evidence(sha256: String(repeating: "cd", count: 32)).bytes)
+        XCTAssertEqual(refusedBatch.status, 421)
         XCTAssertEqual(refusedBatch.json["code"] as? String, "observer")
         // A batch posted to a validator: every line acknowledged, each in the one ledger.
         acked += try c.writeBatch(25, to: 1)

@@ -86,18 +86,20 @@ final class RecordAPITests: XCTestCase {
         // Lines: 1 new, 2 new (CRLF), 3 blank, 4 not JSON, 5 logged before, 6 not canonical, 7 new,
         // 8 the same record as line 1 again.
         let lines: [[UInt8]] = [fresh[0].bytes, fresh[1].bytes + [0x0D], [], Array("not json".utf8), earlier.bytes, spaced,
-                                fresh[2].bytes, fresh[0].bytes]
+                                fresh[2].bytes, fresh[0].bytes, [UInt8](repeating: 0x20, count: 69_999) + [0x7B]]
         let body = Array(lines.joined(separator: [0x0A]))
         let answer = try request("POST", "/v1/batches", body: body)
         XCTAssertEqual(answer.status, 200, "\(answer.json)")
         let results = try XCTUnwrap(answer.json["results"] as? [[String: Any]])
-        XCTAssertEqual(results.map { ($0["line"] as? NSNumber)?.intValue }, [1, 2, 4, 5, 6, 7, 8])
+        XCTAssertEqual(results.map { ($0["line"] as? NSNumber)?.intValue }, [1, 2, 4, 5, 6, 7, 8, 9])
         let statuses = results.map { ($0["status"] as? NSNumber)?.intValue ?? 0 }
         XCTAssertEqual(Array(statuses[1...5]), [201, 422, 200, 422, 201])
         XCTAssertEqual(Set([statuses[0], statuses[6]]), [200, 201], "one of the two copies is logged, the other answered as a duplicate")
         XCTAssertEqual((results[2]["problem"] as? [String: Any])?["code"] as? String, "record_invalid_json")
         XCTAssertEqual((results[4]["problem"] as? [String: Any])?["code"] as? String, "record_not_canonical")
-        XCTAssertEqual(answer.json["not_logged"] as? Int, 2)
+        XCTAssertEqual(statuses[7], 413, "a line too large for a leaf is answered as a single POST would be")
+        XCTAssertEqual((results[7]["problem"] as? [String: Any])?["code"] as? String, "record_too_large")
+        XCTAssertEqual(answer.json["not_logged"] as? Int, 3)
 
         // Every receipt verifies offline, exactly as a single POST's would.
         let receipts = results.compactMap { $0["receipt"] as? [String: Any] }
@@ -134,6 +136,7 @@ final class RecordAPITests: XCTestCase {
             (Array("\n \r\n\n".utf8), 400, "empty_batch"),
             (Array([[UInt8]](repeating: one, count: BatchLimits.maxRecords + 1).joined(separator: [0x0A])), 413, "batch_too_large"),
             ([UInt8](repeating: 0x20, count: BatchLimits.maxBytes + 1), 413, "batch_too_large"),
+            ([UInt8](repeating: 0x0A, count: BatchLimits.maxBytes), 400, "empty_batch"),
         ]
         for (body, status, code) in cases {
             let r = try request("POST", "/v1/batches", body: body)
