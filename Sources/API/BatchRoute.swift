@@ -29,66 +29,77 @@ extension RecordRoutes {
         }
         // Each line is admitted on its own task, so one batch's signatures are checked on every
         // core, and all of them wait for their blocks together.
-        let outcomes = await withTaskGroup(of: (Int, JSONValue).self) { group in
+        let outcomes = await withTaskGroup(of: (Int, Outcome).self) { group in
             for (position, line) in lines.enumerated() {
                 group.addTask { (position, await outcome(line: line.number, record: line.bytes)) }
             }
-            var outcomes = [JSONValue](repeating: .null, count: lines.count)
+            var outcomes = [Outcome?](repeating: nil, count: lines.count)
             for await (position, outcome) in group { outcomes[position] = outcome }
-            return outcomes
+            return outcomes.compactMap { $0 }
         }
-        var logged = 0, duplicates = 0, refused = 0
-        for case let .object(members) in outcomes {
-            switch members["status"] {
-            case .integer(201): logged += 1
-            case .integer(200): duplicates += 1
-            default: refused += 1
-            }
-        }
-        let answer = CanonicalJSON.serialize(.object([
-            "duplicates": .integer(Int64(duplicates)), "logged": .integer(Int64(logged)),
-            "not_logged": .integer(Int64(refused)), "results": .array(outcomes),
-        ])) + [0x0A]
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+                        body: .init(byteBuffer: ByteBuffer(bytes: Self.answer(outcomes))))
     }
 
     /// One line's outcome: its receipt (status 201 new, 200 already logged) or the problem that
-    /// kept it out of the log.
-    private func outcome(line: Int, record bytes: [UInt8]) async -> JSONValue {
+    /// kept it out of the log (or, for a logged line, kept its receipt from being built).
+    struct Outcome {
+        let line: Int
+        let status: Int
+        let receipt: ReceiptBody?
+        let problem: Problem.Body?
+    }
+
+    private func outcome(line: Int, record bytes: [UInt8]) async -> Outcome {
         // Too large for a leaf: the problem a single POST answers, before anything else.
         guard bytes.count <= LeafLimits.maxBytes else {
-            return Self.outcome(line: line, status: nil, problem: Problem(
-                .contentTooLarge, code: "record_too_large", title: "Record too large", detail: "a record is at most \(Record.maxBytes) bytes"))
+            return Outcome(line: line, problem: Problem(.contentTooLarge, code: "record_too_large", title: "Record too large",
+                                                        detail: "a record is at most \(Record.maxBytes) bytes"))
         }
         let submitted: (receipt: Receipt, recordID: String)
         do { submitted = try await node.submitRecord(bytes) } catch let error as SubmitError {
-            return Self.outcome(line: line, status: nil, problem: Problem(submission: error))
+            return Outcome(line: line, problem: Problem(submission: error))
         } catch {
-            return Self.outcome(line: line, status: nil, problem: Problem(.internalServerError, code: "internal", title: "Internal error",
-                                                                         detail: "\(error)"))
+            return Outcome(line: line, problem: Problem(.internalServerError, code: "internal", title: "Internal error", detail: "\(error)"))
         }
         // Logged (or already logged) from here on: a receipt that cannot be built does not make
         // the line refused; its status still says it is in the log.
         let status = submitted.receipt.duplicate ? 200 : 201
         do {
-            let receipt = try receiptBody(submitted, record: bytes)
-            return .object(["line": .integer(Int64(line)), "status": .integer(Int64(status)), "receipt": receipt.value])
+            return Outcome(line: line, status: status, receipt: try receiptBody(submitted, record: bytes), problem: nil)
         } catch {
-            return Self.outcome(line: line, status: status, problem: Problem(
-                .internalServerError, code: "receipt_unavailable", title: "Receipt unavailable",
-                detail: "record \(submitted.recordID) is logged at leaf \(submitted.receipt.index), but its receipt could not be built: \(error); read it with GET /v1/records/\(submitted.recordID)"))
+            let problem = Problem(.internalServerError, code: "receipt_unavailable", title: "Receipt unavailable",
+                                  detail: "record \(submitted.recordID) is logged at leaf \(submitted.receipt.index), but its receipt could not be built: \(error); read it with GET /v1/records/\(submitted.recordID)")
+            return Outcome(line: line, status: status, receipt: nil, problem: problem.body)
         }
     }
 
-    /// A line's problem, under the problem's own status or, for a logged line, 200/201.
-    private static func outcome(line: Int, status: Int?, problem: Problem) -> JSONValue {
-        let body = problem.body
-        return .object([
-            "line": .integer(Int64(line)), "status": .integer(Int64(status ?? body.status)),
-            "problem": .object(["type": .string(body.type), "title": .string(body.title), "status": .integer(Int64(body.status)),
-                                "detail": .string(body.detail), "code": .string(body.code)]),
-        ])
+    /// The answer's JSON, members in sorted order, each receipt written as a single POST writes it.
+    static func answer(_ outcomes: [Outcome]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(outcomes.count * 3000 + 100)
+        func put(_ text: String) { out.append(contentsOf: text.utf8) }
+        // Only lines in the log carry 201 or 200, with their receipt or with receipt_unavailable.
+        let logged = outcomes.filter { $0.status == 201 }.count, duplicates = outcomes.filter { $0.status == 200 }.count
+        put("{\"duplicates\":\(duplicates),\"logged\":\(logged),\"not_logged\":\(outcomes.count - logged - duplicates),\"results\":[")
+        for (i, outcome) in outcomes.enumerated() {
+            put(i == 0 ? "{\"line\":\(outcome.line)," : ",{\"line\":\(outcome.line),")
+            if let problem = outcome.problem {
+                put("\"problem\":{\"code\":"); CanonicalJSON.writeString(problem.code, into: &out)
+                put(",\"detail\":"); CanonicalJSON.writeString(problem.detail, into: &out)
+                put(",\"status\":\(problem.status),\"title\":"); CanonicalJSON.writeString(problem.title, into: &out)
+                put(",\"type\":"); CanonicalJSON.writeString(problem.type, into: &out)
+                put("},")
+            }
+            if let receipt = outcome.receipt {
+                put("\"receipt\":")
+                receipt.write(into: &out)
+                put(",")
+            }
+            put("\"status\":\(outcome.status)}")
+        }
+        put("]}\n")
+        return out
     }
 
     /// The first `limit` non-blank lines of a body with their 1-based line numbers; a CR before
@@ -107,5 +118,12 @@ extension RecordRoutes {
             start = end + 1
         }
         return lines
+    }
+}
+
+extension RecordRoutes.Outcome {
+    /// A line kept out of the log, under its problem's status.
+    init(line: Int, problem: Problem) {
+        self.init(line: line, status: Int(problem.status.code), receipt: nil, problem: problem.body)
     }
 }

@@ -99,8 +99,9 @@ public enum CanonicalJSON {
 
     /// RFC 8785 §3.2.2.2: the escapes of ECMAScript JSON.stringify (QuoteJSONString): \" \\ \b
     /// \f \n \r \t, other controls below 0x20 as \u00xx in lower-case hex, everything else
-    /// (including U+007F, U+2028 and U+2029) as raw UTF-8, unnormalised.
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// (including U+007F, U+2028 and U+2029) as raw UTF-8, unnormalised. Public for writers of
+    /// fixed-shape answers that append their members in sorted order themselves.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
             var runStart = 0
@@ -138,7 +139,7 @@ public enum CanonicalJSON {
     }
 
     /// An integer in plain decimal, as ECMAScript writes integral values below 10^21.
-    static func writeInteger(_ n: Int64, into out: inout [UInt8]) {
+    public static func writeInteger(_ n: Int64, into out: inout [UInt8]) {
         if n < 0 { out.append(UInt8(ascii: "-")) }
         writeDecimal(n.magnitude, into: &out)
     }
