@@ -331,7 +331,7 @@ struct BenchVerify: AsyncParsableCommand {
         let bound = try await port.wait()
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; wrk -t2 -c\(connections) -d\(seconds)s --latency, server and wrk share the cores")
         for (label, path) in [("trivial route GET /healthz", "/healthz"), ("GET /v1/verify/{code}", "/v1/verify/\(code.value)")] {
-            let result = try WrkReport.get("http://127.0.0.1:\(bound)\(path)", connections: connections, seconds: seconds)
+            let result = try await WrkReport.get("http://127.0.0.1:\(bound)\(path)", connections: connections, seconds: seconds)
             print(String(format: "%@: %@ req/s, p50 %@, p99 %@", label, result.field("Requests/sec:"), result.field("50%"), result.field("99%")))
         }
     }

@@ -83,7 +83,7 @@ struct BenchConsortium: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let before = try logState(url)
         let cpuBefore = CPUAccount(processes: processes)
-        let report = try WrkReport.post(records, to: url + (batch > 1 ? "/v1/batches" : "/v1/records"), connections: connections,
+        let report = try await WrkReport.post(records, to: url + (batch > 1 ? "/v1/batches" : "/v1/records"), connections: connections,
                                         seconds: seconds, workDirectory: work, batch: batch)
         let cpuAfter = CPUAccount(processes: processes)
         try await Task.sleep(for: .milliseconds(300))

@@ -58,7 +58,7 @@ struct BenchWrite: AsyncParsableCommand {
             throw CLIError("--batch must be 1…\(BatchLimits.maxRecords), and batches always wait for their receipts")
         }
         let route = batch > 1 ? "/v1/batches" : "/v1/records\(noWait ? "?wait=false" : "")"
-        let report = try WrkReport.post(records, to: "http://127.0.0.1:\(bound)\(route)",
+        let report = try await WrkReport.post(records, to: "http://127.0.0.1:\(bound)\(route)",
                                         connections: connections, seconds: seconds, workDirectory: dir, batch: batch)
         try await Task.sleep(for: .milliseconds(noWait ? 3000 : 200))  // let the last acknowledged block land
         // Count what the ledger holds, not what wrk saw: each record is one leaf, each block one trailer.
@@ -81,7 +81,7 @@ struct WrkReport {
     /// runs `wrk -t2 --latency` for `seconds`, and fails if wrk saw a refused write.
     /// With `batch` > 1, each request carries that many records, one per line, for `POST /v1/batches`.
     static func post(_ records: [[UInt8]], to url: String, connections: Int, seconds: Int, workDirectory: String,
-                     batch: Int = 1) throws -> WrkReport {
+                     batch: Int = 1) async throws -> WrkReport {
         let bodies = workDirectory + "/records.txt"
         var text = [UInt8]()
         text.reserveCapacity(records.reduce(0) { $0 + $1.count + 1 })
@@ -89,23 +89,31 @@ struct WrkReport {
         try Data(text).write(to: URL(fileURLWithPath: bodies))
         let script = workDirectory + "/post.lua"
         try lua.write(toFile: script, atomically: true, encoding: .utf8)
-        return try run(["-s", script, url, "--", bodies, "2", String(batch)], connections: connections, seconds: seconds)
+        return try await run(["-s", script, url, "--", bodies, "2", String(batch)], connections: connections, seconds: seconds)
     }
 
     /// `wrk -t2 --latency` GETting `url` for `seconds`; fails on any error answer.
-    static func get(_ url: String, connections: Int, seconds: Int) throws -> WrkReport {
-        try run([url], connections: connections, seconds: seconds)
+    static func get(_ url: String, connections: Int, seconds: Int) async throws -> WrkReport {
+        try await run([url], connections: connections, seconds: seconds)
     }
 
-    private static func run(_ arguments: [String], connections: Int, seconds: Int) throws -> WrkReport {
+    /// Runs wrk and waits for it on a thread of its own: reading its output blocks, and a blocked
+    /// thread of Swift's cooperative pool (one per core) is a core the server under test loses.
+    private static func run(_ arguments: [String], connections: Int, seconds: Int) async throws -> WrkReport {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency"] + arguments
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let report = WrkReport(text: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
-        process.waitUntilExit()
+        let text = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            Thread.detachNewThread {
+                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                continuation.resume(returning: text)
+            }
+        }
+        let report = WrkReport(text: text)
         if report.text.contains("Non-2xx") { throw CLIError("wrk saw error answers:\n\(report.text)") }
         return report
     }
