@@ -89,6 +89,7 @@ struct BenchConsortium: AsyncParsableCommand {
         try await Task.sleep(for: .milliseconds(300))
         let after = try logState(url)
         let committed = Double(after.size - before.size - (after.height - before.height))
+        try report.checkBatches(batch, committed: committed)
         let perSecond = committed / Double(seconds)
         print(String(format: "%@: %@ records/s committed with receipts (%.0f records in %llu blocks), receipt latency p50 %@, p99 %@",
                      label, rate(perSecond), committed, after.height - before.height, report.field("50%"), report.field("99%"))

@@ -64,6 +64,7 @@ struct BenchWrite: AsyncParsableCommand {
         // Count what the ledger holds, not what wrk saw: each record is one leaf, each block one trailer.
         let blocks = (node.store.tip?.height ?? 0) - heightBefore
         let committed = Double(node.store.size - sizeBefore - blocks)
+        try report.checkBatches(batch, committed: committed)
         let http = committed / Double(seconds)
         print(String(format: "POST %@: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@%@",
                      batch > 1 ? "/v1/batches" : "/v1/records", rate(http), committed, blocks, report.field("50%"), report.field("99%"),
@@ -129,6 +130,25 @@ struct WrkReport {
 
     /// The last field of the first line wrk printed that starts with `prefix` ("50%", "99%",
     /// "Requests/sec:").
+    /// Requests wrk saw answered ("N requests in …").
+    var answered: Int? {
+        text.split(separator: "\n").lazy.compactMap { line -> Int? in
+            let words = line.split(separator: " ")
+            guard words.count > 2, words[1] == "requests", words[2] == "in" else { return nil }
+            return Int(words[0])
+        }.first
+    }
+
+    /// With batches a refused line does not fail its request (the batch answers 200), so a run
+    /// checks the ledger instead: every answered batch's records must be in it. Records still in
+    /// flight when wrk stopped may be in it too.
+    func checkBatches(_ batch: Int, committed: Double) throws {
+        guard batch > 1, let answered else { return }
+        guard committed >= Double(answered * batch) else {
+            throw CLIError("wrk saw \(answered) batches of \(batch) answered, but the ledger grew by \(Int(committed)) records: lines were refused")
+        }
+    }
+
     func field(_ prefix: String) -> String {
         text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
             .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"
