@@ -53,8 +53,7 @@ extension RecordRoutes {
     private func outcome(line: Int, record bytes: [UInt8]) async -> Outcome {
         // Too large for a leaf: the problem a single POST answers, before anything else.
         guard bytes.count <= LeafLimits.maxBytes else {
-            return Outcome(line: line, problem: Problem(.contentTooLarge, code: "record_too_large", title: "Record too large",
-                                                        detail: "a record is at most \(Record.maxBytes) bytes"))
+            return Outcome(line: line, problem: .recordTooLarge)
         }
         let submitted: (receipt: Receipt, recordID: String)
         do { submitted = try await node.submitRecord(bytes) } catch let error as SubmitError {
@@ -103,9 +102,8 @@ extension RecordRoutes {
     }
 
     /// The first `limit` non-blank lines of a body with their 1-based line numbers; a CR before
-    /// the LF is dropped.
-    /// Walks the body once and stops at the limit: a body of 4 MiB of newlines costs no more
-    /// than its own bytes.
+    /// the LF is dropped. One walk that stops at the limit: 4 MiB of newlines cost no more than
+    /// their own bytes.
     static func records(in body: [UInt8], upTo limit: Int) -> [(number: Int, bytes: [UInt8])] {
         var lines: [(number: Int, bytes: [UInt8])] = []
         var number = 0, start = body.startIndex

@@ -31,9 +31,9 @@ struct ReceiptBody: Encodable {
     /// Block time of the entry (RFC 3339, China Standard Time).
     let logged_at: String
 
-    /// The same object as the Encodable form and as `value`'s canonical bytes (sorted keys, JCS
-    /// escapes; both tested byte for byte), written member by member in their sorted order: on the
-    /// write path a JSON tree and its sort cost more than the rest of the receipt.
+    /// The same object as the Encodable form, in canonical JSON (sorted keys, JCS escapes; both
+    /// tested byte for byte), written member by member in their sorted order: on the write path a
+    /// JSON tree and its sort cost more than the rest of the receipt.
     var json: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(leaf.utf8.count + 2 * checkpoint.utf8.count + 50 * inclusion_proof.count + 400)
@@ -67,22 +67,6 @@ struct ReceiptBody: Encodable {
         member("tlog_proof"); CanonicalJSON.writeString(tlog_proof, into: &out)
         member("tree_size"); CanonicalJSON.writeInteger(Int64(tree_size), into: &out)
         out.append(UInt8(ascii: "}"))
-    }
-
-    var value: JSONValue {
-        .object([
-            "block_height": .integer(Int64(block_height)),
-            "checkpoint": .string(checkpoint),
-            "duplicate": .bool(duplicate),
-            "inclusion_proof": .array(inclusion_proof.map(JSONValue.string)),
-            "leaf": .string(leaf),
-            "leaf_hash": .string(leaf_hash),
-            "leaf_index": .integer(Int64(leaf_index)),
-            "logged_at": .string(logged_at),
-            "record_id": .string(record_id),
-            "tlog_proof": .string(tlog_proof),
-            "tree_size": .integer(Int64(tree_size)),
-        ])
     }
 }
 
@@ -126,8 +110,7 @@ public struct RecordRoutes: Sendable {
     }
 
     func submit(_ request: Request) async throws -> Response {
-        let bytes = try await writeBody(request, upTo: LeafLimits.maxBytes, tooLarge: Problem(
-            .contentTooLarge, code: "record_too_large", title: "Record too large", detail: "a record is at most \(Record.maxBytes) bytes"))
+        let bytes = try await writeBody(request, upTo: LeafLimits.maxBytes, tooLarge: .recordTooLarge)
         let wait = request.uri.queryParameters["wait"].map { $0 != "false" } ?? true
         if !wait {
             // Check it now, so a refused record is refused now; then sequence it in the background.
@@ -298,6 +281,10 @@ extension Problem {
         case .rejected, .refused: self = Problem.refused(code: error.code, detail: error.description)
         }
     }
+
+    /// A record longer than a leaf can hold: 413, before any parsing.
+    static let recordTooLarge = Problem(.contentTooLarge, code: "record_too_large", title: "Record too large",
+                                        detail: "a record is at most \(Record.maxBytes) bytes")
 
     /// A record admission refused it: 422 with the admission's stable code.
     static func refused(code: String, detail: String) -> Problem {

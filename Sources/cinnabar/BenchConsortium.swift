@@ -2,7 +2,6 @@
 // signed records posted to one of them with wrk, each answered only once its block is decided by
 // the four and its checkpoint carries a quorum of their signatures. Beside it, in the same run,
 // one validator driven the same way.
-import API
 import ArgumentParser
 import Foundation
 import Node
@@ -20,7 +19,7 @@ struct BenchConsortium: AsyncParsableCommand {
 
     func run() async throws {
         try WrkReport.requireWrk("bench consortium")
-        guard (1...BatchLimits.maxRecords).contains(batch) else { throw CLIError("--batch must be 1…\(BatchLimits.maxRecords)") }
+        try checkBatchSize(batch)
         let (verifyRate, cores) = MachineLimits.printVerifyLimit()
         let probe = MachineLimits.temporaryDirectory("consortium-fsync")
         let fsyncs = try MachineLimits.rocksSyncedBatchesPerSecond(directory: probe, puts: 1, valueBytes: 64)
@@ -83,7 +82,7 @@ struct BenchConsortium: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let before = try logState(url)
         let cpuBefore = CPUAccount(processes: processes)
-        let report = try await WrkReport.post(records, to: url + (batch > 1 ? "/v1/batches" : "/v1/records"), connections: connections,
+        let report = try await WrkReport.post(records, to: url + WrkReport.writeRoute(batch: batch), connections: connections,
                                         seconds: seconds, workDirectory: work, batch: batch)
         let cpuAfter = CPUAccount(processes: processes)
         try await Task.sleep(for: .milliseconds(300))
@@ -93,7 +92,7 @@ struct BenchConsortium: AsyncParsableCommand {
         let perSecond = committed / Double(seconds)
         print(String(format: "%@: %@ records/s committed with receipts (%.0f records in %llu blocks), receipt latency p50 %@, p99 %@",
                      label, rate(perSecond), committed, after.height - before.height, report.field("50%"), report.field("99%"))
-              + (batch > 1 ? " per batch of \(batch) (POST /v1/batches)" : ""))
+              + (batch > 1 ? " per batch of \(batch) (POST \(WrkReport.writeRoute(batch: batch)))" : ""))
         print("  " + cpuAfter.since(cpuBefore, records: committed))
         return perSecond
     }

@@ -20,6 +20,8 @@ struct BenchWrite: AsyncParsableCommand {
 
     func run() async throws {
         try WrkReport.requireWrk("bench write")
+        try checkBatchSize(batch)
+        guard batch == 1 || !noWait else { throw CLIError("--no-wait takes single records: a batch always waits for its receipts") }
         let (verifyRate, cores) = MachineLimits.printVerifyLimit()
 
         // In-process ingest, as `bench ingest` measures it.
@@ -54,10 +56,7 @@ struct BenchWrite: AsyncParsableCommand {
         let sizeBefore = node.store.size, heightBefore = node.store.tip?.height ?? 0
 
         print("wrk -t2 -c\(connections) -d\(seconds)s --latency, \(pool) distinct signed records; server and wrk share the \(cores) cores")
-        guard (1...BatchLimits.maxRecords).contains(batch), batch == 1 || !noWait else {
-            throw CLIError("--batch must be 1…\(BatchLimits.maxRecords), and batches always wait for their receipts")
-        }
-        let route = batch > 1 ? "/v1/batches" : "/v1/records\(noWait ? "?wait=false" : "")"
+        let route = WrkReport.writeRoute(batch: batch) + (noWait ? "?wait=false" : "")
         let report = try await WrkReport.post(records, to: "http://127.0.0.1:\(bound)\(route)",
                                         connections: connections, seconds: seconds, workDirectory: dir, batch: batch)
         try await Task.sleep(for: .milliseconds(noWait ? 3000 : 200))  // let the last acknowledged block land
@@ -67,7 +66,7 @@ struct BenchWrite: AsyncParsableCommand {
         try report.checkBatches(batch, committed: committed)
         let http = committed / Double(seconds)
         print(String(format: "POST %@: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@%@",
-                     batch > 1 ? "/v1/batches" : "/v1/records", rate(http), committed, blocks, report.field("50%"), report.field("99%"),
+                     WrkReport.writeRoute(batch: batch), rate(http), committed, blocks, report.field("50%"), report.field("99%"),
                      batch > 1 ? " per batch of \(batch)" : ""))
         print(String(format: "HTTP write = %.0f%% of in-process ingest (goal ≥ 70%%); in-process = %.0f%% of the raw verify rate on %d cores",
                      100 * http / inProcess, 100 * inProcess / (verifyRate * Double(cores)), cores))
@@ -128,8 +127,9 @@ struct WrkReport {
         }
     }
 
-    /// The last field of the first line wrk printed that starts with `prefix` ("50%", "99%",
-    /// "Requests/sec:").
+    /// Where records are posted: one per request to `POST /v1/records`, more to `POST /v1/batches`.
+    static func writeRoute(batch: Int) -> String { batch > 1 ? "/v1/batches" : "/v1/records" }
+
     /// Requests wrk saw answered ("N requests in …").
     var answered: Int? {
         text.split(separator: "\n").lazy.compactMap { line -> Int? in
@@ -149,6 +149,8 @@ struct WrkReport {
         }
     }
 
+    /// The last field of the first line wrk printed that starts with `prefix` ("50%", "99%",
+    /// "Requests/sec:").
     func field(_ prefix: String) -> String {
         text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
             .map { String($0.split(separator: " ", omittingEmptySubsequences: true).last ?? "?") } ?? "?"

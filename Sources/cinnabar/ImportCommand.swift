@@ -1,7 +1,7 @@
 // Bulk deposits from a CSV: one evidence record per row, posted a hundred to a request
-// (`POST /v1/batches`) with several requests in flight, progress on standard error, and every row's code written to a results file as
-// soon as its receipt arrives — a rerun skips the rows already there, so an interrupted import
-// is resumed, never duplicated.
+// (`POST /v1/batches`) with several requests in flight, progress on standard error, and every
+// row's code written to a results file as soon as its receipt arrives — a rerun skips the rows
+// already there, so an interrupted import is resumed, never duplicated.
 import API
 import ArgumentParser
 import CinnabarCrypto
@@ -31,7 +31,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         guard (1...256).contains(concurrency) else { throw CLIError("--concurrency must be 1…256") }
-        guard (1...BatchLimits.maxRecords).contains(batch) else { throw CLIError("--batch must be 1…\(BatchLimits.maxRecords)") }
+        try checkBatchSize(batch)
         guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else { throw CLIError("cannot read \(csv) as UTF-8 text") }
         let rows = try CSV.parse(text)
         guard let header = rows.first else { throw CLIError("\(csv) is empty") }
@@ -222,4 +222,9 @@ enum CSV {
     static func quote(_ field: String) -> String {
         field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
     }
+}
+
+/// `--batch` within what `POST /v1/batches` takes.
+func checkBatchSize(_ batch: Int) throws {
+    guard (1...BatchLimits.maxRecords).contains(batch) else { throw CLIError("--batch must be 1…\(BatchLimits.maxRecords)") }
 }

@@ -49,3 +49,22 @@ final class ReceiptJSONTests: XCTestCase {
         XCTAssertEqual((results[1]["problem"] as? [String: Any])?["detail"] as? String, "$.type: \"x\" \u{7}")
     }
 }
+
+extension ReceiptBody {
+    /// The receipt as a JSON tree, for the canonical encoder to write as the oracle.
+    var value: JSONValue {
+        .object([
+            "block_height": .integer(Int64(block_height)),
+            "checkpoint": .string(checkpoint),
+            "duplicate": .bool(duplicate),
+            "inclusion_proof": .array(inclusion_proof.map(JSONValue.string)),
+            "leaf": .string(leaf),
+            "leaf_hash": .string(leaf_hash),
+            "leaf_index": .integer(Int64(leaf_index)),
+            "logged_at": .string(logged_at),
+            "record_id": .string(record_id),
+            "tlog_proof": .string(tlog_proof),
+            "tree_size": .integer(Int64(tree_size)),
+        ])
+    }
+}

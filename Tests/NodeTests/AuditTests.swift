@@ -47,15 +47,21 @@ final class AuditTests: XCTestCase {
 
     func testAChangedLeafIsFound() async throws {
         let ledger = try await filledLedger()
+        // An entry leaf in tile 0/1: 300, or 299 when a block's trailer stands at 300 (blocks are
+        // cut by timing), so that the tiles or the root catch it rather than the trailer check.
+        let entry: UInt64 = try {
+            let store = try LedgerStore(directory: ledger.directory.storePath)
+            defer { store.close() }
+            let block = try XCTUnwrap(try store.block(containingLeaf: 300))
+            return block.size - 1 == 300 ? 299 : 300
+        }()
         try tamper(ledger) { db in
             let batch = WriteBatch()
-            batch.put(db.family(LedgerStore.Families.leaves), key(300), [LeafTag.record.rawValue, 0xEE])
+            batch.put(db.family(LedgerStore.Families.leaves), key(entry), [LeafTag.record.rawValue, 0xEE])
             try db.write(batch)
         }
         let failure = try XCTUnwrap(try audit(ledger).failure)
-        // Caught by the tiles or the root, or, when leaf 300 is where a block trailer stands
-        // (blocks are cut by timing), by the trailer check that reads it first.
-        XCTAssertTrue(failure.contains("tile 0/1") || failure.contains("root") || failure.contains("leaf 300 is not a valid trailer"), failure)
+        XCTAssertTrue(failure.contains("tile 0/1") || failure.contains("root"), failure)
     }
 
     func testAChangedTileIsFound() async throws {

@@ -62,7 +62,6 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
-    public var values: [JSONValue] { members.map(\.value) }
     public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
 
     private func index(of key: String) -> Int? { members.firstIndex { $0.key == key } }
@@ -81,18 +80,6 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
             case (nil, nil): break
             }
         }
-    }
-
-    /// Removes member `key`; returns its value, if it was there.
-    @discardableResult
-    public mutating func removeValue(forKey key: String) -> JSONValue? {
-        guard let i = index(of: key) else { return nil }
-        return members.remove(at: i).value
-    }
-
-    /// The same names with transformed values.
-    public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
-        JSONObject(distinctMembers: try members.map { ($0.key, try transform($0.value)) })
     }
 
     /// The members that satisfy `isIncluded`.
