@@ -12,7 +12,7 @@ PACKAGES ?= $(DEBS)
 
 CONSORTIUM ?= data/consortium
 
-.PHONY: run run-consortium test deps test-deps build release bench schemas clean
+.PHONY: run run-consortium test deps test-deps build release bench schemas docker-rehearsal clean
 
 # Install the Debian packages that are missing (needs root or sudo).
 deps:
@@ -50,6 +50,14 @@ run-consortium: release
 test: test-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+# The docker files carried out without a Docker engine (none runs here): each Dockerfile stage in a
+# debootstrapped bookworm root, then the compose consortium in the image's root, exercised with
+# the image's own cinnabar. Needs root; about 10 minutes (a full release build inside the build stage).
+docker-rehearsal: PACKAGES = debootstrap
+docker-rehearsal: deps
+	@python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+	python3 Tests/Tools/docker_rehearsal.py . .build-docker
 
 bench: release
 	.build/release/cinnabar bench append

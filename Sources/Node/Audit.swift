@@ -45,12 +45,14 @@ public enum Audit {
         // `change` is the one its last entry makes, in force from the next block.
         var set = try genesis.validatorSet()
         var keys = try set.verifierKeys(origin: genesis.origin)
+        // The set that decided the previous block, and so signed its checkpoint (§2.10).
+        var previousSet = set
+        var previousKeys = keys
         var change: ValidatorSetChange?
         var epoch: UInt64 = 0
         guard let tip = store.tip else { return }
         var tree = TreeAppender()
         var previous: BlockRecord? = nil
-        var previousNote = ""
         var block = try requireBlock(store, 1)
         var expected: UInt64 = 0
         var leafError: Error?
@@ -69,8 +71,10 @@ public enum Audit {
                     report.tiles += 1
                 }
                 if index == block.size - 1 {
-                    try checkBlock(block, trailerLeaf: Array(value), previous: previous, previousNote: previousNote,
+                    try checkBlock(block, trailerLeaf: Array(value), previous: previous, previousSigners: (previousSet, previousKeys),
                                    root: tree.rootHash, genesis: genesis, set: set, next: change?.newSet ?? set, keys: keys, store: store)
+                    previousSet = set
+                    previousKeys = keys
                     if let newSet = change?.newSet {
                         set = newSet
                         keys = try set.verifierKeys(origin: genesis.origin)
@@ -78,7 +82,6 @@ public enum Audit {
                         epoch += 1
                     }
                     previous = block
-                    previousNote = try store.checkpoint(height: block.height) ?? ""
                     report.blocks += 1
                     if block.height < tip.height { block = try requireBlock(store, block.height + 1) }
                 }
@@ -133,7 +136,8 @@ public enum Audit {
         } catch { throw Failure("block \(block.height): leaf \(index): \(error)") }
     }
 
-    private static func checkBlock(_ block: BlockRecord, trailerLeaf: [UInt8], previous: BlockRecord?, previousNote: String,
+    private static func checkBlock(_ block: BlockRecord, trailerLeaf: [UInt8], previous: BlockRecord?,
+                                   previousSigners: (set: ValidatorSet, keys: [NoteVerifierKey]),
                                    root: Hash, genesis: Genesis, set: ValidatorSet, next: ValidatorSet, keys: [NoteVerifierKey],
                                    store: LedgerStore) throws {
         let h = block.height
@@ -154,9 +158,24 @@ public enum Audit {
         guard trailer.validatorSetHash == set.hash, trailer.nextValidatorSetHash == next.hash else {
             throw Failure("block \(h): trailer commits to a different validator set")
         }
-        let embedded = signatureLines(previousNote)
-        guard block.embeddedSignatures == embedded, trailer.lastCosigsHash == SHA256.hash(embedded) else {
-            throw Failure("block \(h): embedded signatures on checkpoint \(h - 1) do not match")
+        // The signatures on checkpoint(h − 1) the proposer embedded: bound by the trailer, and a
+        // quorum of the set that decided block h − 1. Any quorum: with several validators they need
+        // not be the lines this node stored with that checkpoint (those may have come in later).
+        let embedded = block.embeddedSignatures
+        guard trailer.lastCosigsHash == SHA256.hash(Array(embedded.utf8)) else {
+            throw Failure("block \(h): the embedded signatures on checkpoint \(h - 1) are not the ones its trailer commits to")
+        }
+        if let previous {
+            let text = LedgerChain.checkpointText(origin: genesis.origin, size: previous.size, root: previous.root)
+            let signers: [NoteVerifierKey]
+            do { signers = try Note(parsing: text + "\n" + embedded).verify(keys: previousSigners.keys) } catch {
+                throw Failure("block \(h): embedded signatures on checkpoint \(h - 1): \(error)")
+            }
+            guard Set(signers.map(\.name)).count >= previousSigners.set.quorum else {
+                throw Failure("block \(h): embeds \(signers.count) validator signatures on checkpoint \(h - 1); \(previousSigners.set.quorum) needed")
+            }
+        } else {
+            guard embedded.isEmpty else { throw Failure("block 1: embeds signatures, but there is no checkpoint before it") }
         }
         guard root == block.root else { throw Failure("block \(h): recomputed root \(root) differs from the stored \(block.root)") }
         guard let text = try store.checkpoint(height: h) else { throw Failure("block \(h): checkpoint is missing") }

@@ -55,6 +55,17 @@ enum NodeClient {
         FileHandle.standardOutput.write(data)
         if data.last != 0x0A { FileHandle.standardOutput.write(Data([0x0A])) }
     }
+
+    /// A receipt with the record's verification code added (as printed, grouped): the node never
+    /// sees a code, only its HMAC, so its receipt cannot carry it; the writer made it and adds it.
+    static func printReceipt(_ data: Data, code: VerificationCode?) throws {
+        guard let code else { return printJSON(data) }
+        guard case .object(var receipt)? = try? JSONParser.parse(Array(data), maxBytes: data.count) else {
+            throw CLIError("the node's receipt is not a JSON object")
+        }
+        receipt["code"] = .string(code.grouped)
+        printJSON(Data(CanonicalJSON.serialize(.object(receipt))))
+    }
 }
 
 func normalisedNode(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
@@ -83,7 +94,7 @@ struct Deposit: ParsableCommand {
                                      mediaType: "application/octet-stream", caseID: caseID)
         let answer = try NodeClient.send("POST", "\(base)/v1/records", body: record.bytes)
         let receipt = try NodeClient.json(answer)
-        if json { NodeClient.printJSON(answer.body); return }
+        if json { return try NodeClient.printReceipt(answer.body, code: record.code) }
         say("deposited \(file) (SHA-256 \(SHA256.hash(Array(data)).hex))")
         say("code        \(record.code.grouped)   (keep it: it is the only way to look this deposit up)")
         say("record      \(record.id)")
@@ -112,14 +123,16 @@ struct VerifyCommand: ParsableCommand {
         do { parsed = try VerificationCode(parsing: code) } catch { throw CLIError("\(error)") }
         let answer = try NodeClient.send("GET", "\(normalisedNode(node))/v1/verify/\(parsed.value)")
         let body = try NodeClient.json(answer)
-        if json { NodeClient.printJSON(answer.body); return }
-        say("\(parsed.grouped): \(body["result"] as? String ?? "?")")
-        for key in ["kind", "document_type", "document_number", "issuer_name", "issuer", "issued_at", "valid_until", "holder", "revoked_from"] {
-            if let v = body[key] as? String { say("  \(key.replacingOccurrences(of: "_", with: " ")): \(v)") }
+        if !json {
+            say("\(parsed.grouped): \(body["result"] as? String ?? "?")")
+            for key in ["kind", "document_type", "document_number", "issuer_name", "issuer", "issued_at", "valid_until", "holder", "revoked_from"] {
+                if let v = body[key] as? String { say("  \(key.replacingOccurrences(of: "_", with: " ")): \(v)") }
+            }
+            for event in body["history"] as? [[String: Any]] ?? [] {
+                say("  history: \(event["date"] as? String ?? "") \(event["type"] as? String ?? "") \(event["decision_number"] as? String ?? "")")
+            }
         }
-        for event in body["history"] as? [[String: Any]] ?? [] {
-            say("  history: \(event["date"] as? String ?? "") \(event["type"] as? String ?? "") \(event["decision_number"] as? String ?? "")")
-        }
+        // With --json the file is checked all the same: a mismatch is an error, a match prints the answer.
         if let file {
             let digest = try fileDigest(file)
             let check = try NodeClient.json(try NodeClient.send(
@@ -129,8 +142,9 @@ struct VerifyCommand: ParsableCommand {
                 if matches.isEmpty { throw CLIError("\(file) does not match: its SHA-256 \(digest) is not recorded for \(parsed.grouped)") }
                 throw CLIError("\(file) does not match the current version: it is an earlier rendition of \(parsed.grouped), replaced by a correction")
             }
-            say("  file: \(file) matches the recorded SHA-256: \(describe(match))")
+            if !json { say("  file: \(file) matches the recorded SHA-256: \(describe(match))") }
         }
+        if json { NodeClient.printJSON(answer.body); return }
         if let caveat = body["caveat"] as? String { say("  note: \(caveat)") }
     }
 
@@ -180,7 +194,7 @@ struct VerifyCommand: ParsableCommand {
 
 struct BundleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bundle", abstract: "Fetch the offline proof bundle of a code, and the node's policy beside it.")
+        commandName: "bundle", abstract: "Fetch the offline proof bundle of a code (pin the policy yourself: cinnabar policy).")
     @Argument(help: "The verification code.") var code: String
     @Option(help: "The node URL.") var node: String
     @Option(name: .shortAndLong, help: "Output file.") var output: String

@@ -18,12 +18,13 @@ struct WriterOptions: ParsableArguments {
         return try RecordWriter(key: key, codeKey: codes)
     }
 
-    /// Posts a signed record and prints what happened; returns the receipt.
+    /// Posts a signed record and prints what happened (with `code`, the record's own verification
+    /// code, in the JSON receipt); returns the receipt.
     @discardableResult
-    func post(_ bytes: [UInt8], describing what: String) throws -> [String: Any] {
+    func post(_ bytes: [UInt8], describing what: String, code: VerificationCode? = nil) throws -> [String: Any] {
         let answer = try NodeClient.send("POST", "\(normalisedNode(node))/v1/records", body: bytes)
         let receipt = try NodeClient.json(answer)
-        if json { NodeClient.printJSON(answer.body) } else {
+        if json { try NodeClient.printReceipt(answer.body, code: code) } else {
             say("\(what): record \(receipt["record_id"] ?? "?") at leaf \(receipt["leaf_index"] ?? "?"), logged at \(receipt["logged_at"] ?? "?")")
         }
         return receipt
@@ -78,7 +79,7 @@ struct Issue: ParsableCommand {
         let doc = w.document(docType, number: number, holderName: holderName, holderID: holderId,
                              renditions: try renditions(files, langs: langs.split(separator: ",").map(String.init)),
                              validUntil: validUntil)
-        try writer.post(doc.bytes, describing: "issued \(docType.rawValue) \(number)")
+        try writer.post(doc.bytes, describing: "issued \(docType.rawValue) \(number)", code: doc.code)
         let code = doc.code
         if !writer.json { say("code \(code.grouped)   (print it on the document, with its QR: \(code.qrPayload(host: "VERIFY.SC-LEGAL.EXAMPLE")))") }
     }

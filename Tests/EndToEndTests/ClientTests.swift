@@ -36,6 +36,17 @@ final class ClientTests: XCTestCase {
         XCTAssertTrue(mismatch.stderr.contains("does not match"), mismatch.stderr)
         XCTAssertEqual(mismatch.stderr.split(separator: "\n").count, 1)
 
+        // --json: the node's receipt with the code the writer made (the node only ever sees its HMAC).
+        let second = dir.path + "/second.mp4"
+        try Data("a second recording".utf8).write(to: URL(fileURLWithPath: second))
+        let asJSON = try cinnabar(["deposit", second, "--as", ledger + "/orgs/notary.key", "--code-key", ledger + "/codes.key", "--node", url, "--json"])
+        XCTAssertEqual(asJSON.status, 0, asJSON.stderr)
+        let receipt = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [String: Any])
+        let jsonCode = try XCTUnwrap(receipt["code"] as? String, asJSON.stdout)
+        XCTAssertNotNil(receipt["inclusion_proof"] as? [String])
+        let found = try cinnabar(["verify", jsonCode, "--node", url, "--file", second])
+        XCTAssertEqual(found.status, 0, found.stderr)
+
         let badKey = try cinnabar(["deposit", exhibit, "--as", ledger + "/orgs/lawyers.key", "--code-key", ledger + "/codes.key", "--node", url])
         XCTAssertEqual(badKey.status, 1)
         XCTAssertTrue(badKey.stderr.contains("role_may_not_write"), badKey.stderr)
@@ -98,6 +109,10 @@ final class ClientTests: XCTestCase {
                                    "--holder-name", "王五", "--holder-id", "510104199901011111", "--code-key", ledger + "/codes.key"] + notary)
         XCTAssertEqual(issued.status, 0, issued.stderr)
         let code = try XCTUnwrap(value(after: "code", in: issued.stdout), issued.stdout)
+        let issuedJSON = try cinnabar(["issue", try file("cert2.pdf", "another certificate"), "--type", "notarial_certificate",
+                                       "--number", "(2026)川成证字第98号", "--holder-name", "赵六", "--holder-id", "510104199901012222", "--code-key", ledger + "/codes.key", "--json"] + notary)
+        XCTAssertEqual(issuedJSON.status, 0, issuedJSON.stderr)
+        XCTAssertTrue(issuedJSON.stdout.contains("\"code\":\"N"), issuedJSON.stdout)
 
         let valid = try cinnabar(["verify", code, "--node", url, "--file", original])
         XCTAssertEqual(valid.status, 0, valid.stderr)
@@ -110,6 +125,14 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(afterCorrection.status, 0, afterCorrection.stderr)
         XCTAssertTrue(afterCorrection.stdout.contains("VALID_CORRECTED"), afterCorrection.stdout)
         XCTAssertEqual(try cinnabar(["verify", code, "--node", url, "--file", original]).status, 1, "the superseded rendition no longer matches")
+        // --json checks the file all the same: a mismatch is one line on stderr and no JSON.
+        let jsonMismatch = try cinnabar(["verify", code, "--node", url, "--file", original, "--json"])
+        XCTAssertEqual(jsonMismatch.status, 1)
+        XCTAssertEqual(jsonMismatch.stdout, "")
+        XCTAssertTrue(jsonMismatch.stderr.contains("earlier rendition"), jsonMismatch.stderr)
+        let jsonMatch = try cinnabar(["verify", code, "--node", url, "--file", tibetan, "--json"])
+        XCTAssertEqual(jsonMatch.status, 0, jsonMatch.stderr)
+        XCTAssertTrue(jsonMatch.stdout.contains("\"result\":\"VALID_CORRECTED\""), jsonMatch.stdout)
 
         // Only the issuer may revoke: the forensic lab is refused, the notary office is not.
         let byLab = try cinnabar(["revoke", code, "--decision", "X-1", "--reason", "other", "--as", ledger + "/orgs/lab.key", "--node", url])

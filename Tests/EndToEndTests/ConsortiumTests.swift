@@ -50,6 +50,7 @@ final class ConsortiumTests: XCTestCase {
         acked += try c.write(6, to: 3)
 
         try c.checkOneLedger(acked: acked, earlier: seen)
+        try c.stopAndAuditAll()
     }
 
     /// An observer (a court's mirror) follows the validators: it holds the same log, serves its
@@ -119,6 +120,7 @@ final class ConsortiumTests: XCTestCase {
         XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
         XCTAssertTrue(verified.stdout.contains("adds observer-1"), verified.stdout)
         XCTAssertTrue(verified.stdout.contains("removes notary"), verified.stdout)
+        try c.stopAndAuditAll()  // across both changes: each block against the set that decided it
     }
 
     /// A validator's key is rotated by governance: once the change is in force its old key no
@@ -151,6 +153,7 @@ final class ConsortiumTests: XCTestCase {
         let labKey = try XCTUnwrap(keys.first { $0.name.hasSuffix("/lab") })
         let signed = try note.signatures.contains { $0.isFrom(labKey) } || c.waitForSignature(of: labKey, on: 1)
         XCTAssertTrue(signed, "lab does not sign with its new key")
+        try c.stopAndAuditAll()
     }
 
     func testAValidatorWithoutSignerStateRefusesToStart() throws {
@@ -206,7 +209,7 @@ final class Consortium: @unchecked Sendable {
     /// `timeouts`: the genesis's PROPOSE,VOTE milliseconds (short: a dead proposer costs little).
     init(count: Int, observers: Int = 0, lab: NetworkLab? = nil, timeouts: String = "600,300") throws {
         self.lab = lab
-        let base = Int.random(in: 20_000...40_000)
+        let base = Int.random(in: 12_000...30_000)  // API and peer ports (base + 1000 + …) below the ephemeral range (32768…)
         var arguments = ["dev", "init", "--validators", String(count), "--dir", dir.path, "--timeouts", timeouts,
                          "--observers", String(observers)]
         let total = count + observers
@@ -270,6 +273,18 @@ final class Consortium: @unchecked Sendable {
         if let keep = ProcessInfo.processInfo.environment["CINNABAR_KEEP_LOGS"] {
             try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
             for i in nodes.indices { try? FileManager.default.copyItem(atPath: dir.path + "/\(i).log", toPath: keep + "/\(i).log") }
+        }
+    }
+
+    /// Stops every node and audits each store with `cinnabar audit`: every hash recomputed, every
+    /// block's embedded signatures a quorum of the set that decided the block before it, every
+    /// certificate and checkpoint checked against the set in force.
+    func stopAndAuditAll() throws {
+        stopAll()
+        for node in nodes {
+            let audit = try cinnabar(["audit", "--dir", node.path])
+            XCTAssertEqual(audit.status, 0, "\(node.path): \(audit.stdout)\(audit.stderr)")
+            XCTAssertTrue(audit.stdout.contains("audit ok"), audit.stdout)
         }
     }
 

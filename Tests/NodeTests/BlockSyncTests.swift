@@ -16,7 +16,7 @@ final class BlockSyncTests: XCTestCase {
     func testATamperedBlockIsRefusedThePeerDroppedAndTheBlockFetchedElsewhere() async throws {
         let root = NSTemporaryDirectory() + "cinnabar-sync-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let base = Int.random(in: 20_000...40_000)
+        let base = Int.random(in: 12_000...30_000)  // API and peer ports (base + 1000 + …) below the ephemeral range (32768…)
         let dirs = try NodeDirectory.initialiseConsortium(at: root, count: 4, origin: "sync.example/cinnabar", host: "127.0.0.1",
                                                           apiPort: base, peerPort: base + 1000,
                                                           timeouts: Genesis.ConsensusTimeouts(proposeMillis: 400, proposeDeltaMillis: 100,

@@ -9,6 +9,9 @@ the real `cinnabar dev init`:
 
 1. The build stage uses the Swift toolchain the tests ran with (major.minor of `swift --version`),
    on bookworm, and installs every apt package Package.swift names as a system-library provider.
+   It copies every folder Package.swift declares targets in (Sources/, and Tests/: SwiftPM refuses
+   the package without its test targets' folders even when building one product), and each thing
+   a stage copies from the build context exists and is not left out by .dockerignore.
 2. The runtime stage (debian:bookworm-slim) provides every Debian library the binary loads: each
    library in the binary's `ldd` closure that dpkg owns must come from a package the stage installs,
    from those packages' dependencies, or from the slim base (Essential or Priority: required). The
@@ -30,6 +33,8 @@ import tempfile
 
 import yaml
 
+import dockerfile as docker_file
+
 problems = []
 checks = 0
 
@@ -39,22 +44,6 @@ def check(condition, message):
     checks += 1
     if not condition:
         problems.append(message)
-
-
-def stages(dockerfile):
-    """[(from_image, [installed apt packages], text)] per stage."""
-    text = re.sub(r"\\\n", " ", dockerfile)
-    result = []
-    for stage in re.split(r"(?m)^FROM ", text)[1:]:
-        image = stage.split()[0]
-        packages = []
-        for run in re.findall(r"(?m)^RUN (.*)$", stage):
-            for command in run.split("&&"):
-                words = command.split()
-                if "apt-get" in words and "install" in words:
-                    packages += [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
-        result.append((image, packages, stage))
-    return result
 
 
 def dpkg_database():
@@ -115,7 +104,10 @@ def owners(paths):
 def main():
     root, binary = sys.argv[1], sys.argv[2]
     dockerfile = open(os.path.join(root, "docker/Dockerfile"), encoding="utf-8").read()
-    (build_image, build_packages, _), (run_image, run_packages, run_text) = stages(dockerfile)[:2]
+    stages = docker_file.parse(dockerfile)
+    build, runtime = stages[:2]
+    build_image, build_packages = build.image, build.apt_packages()
+    run_image, run_packages = runtime.image, runtime.apt_packages()
 
     # 1. The build stage.
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True)
@@ -126,6 +118,23 @@ def main():
     check("VERSION_CODENAME=bookworm" in os_release and run_image == "debian:bookworm-slim",
           f"runtime stage FROM {run_image}: this check compares against a Debian bookworm machine")
     package_swift = open(os.path.join(root, "Package.swift"), encoding="utf-8").read()
+    # What a stage copies from the build context must be there, and not left out by .dockerignore.
+    ignore = docker_file.DockerIgnore.of_context(root)
+    for stage in stages:
+        for copy in stage.all("COPY"):
+            words = copy.arguments.split()
+            if words[0].startswith("--from="):
+                continue
+            for source in words[:-1]:
+                check(os.path.exists(os.path.join(root, source)) and not ignore.excludes(source),
+                      f"COPY {source}: not in the build context (missing, or left out by .dockerignore)")
+    # SwiftPM refuses a package whose declared targets' folders are missing, whatever product is
+    # built: the build stage must copy every folder that holds targets.
+    copied = {os.path.normpath(source) for copy in build.all("COPY") for source in copy.arguments.split()[:-1]
+              if not source.startswith("--")}
+    for folder, kinds in (("Sources", (".target(", ".executableTarget(", ".systemLibrary(")), ("Tests", (".testTarget(",))):
+        if any(kind in package_swift for kind in kinds):
+            check(folder in copied, f"the build stage does not copy {folder}/, where Package.swift declares targets")
     for provider in re.findall(r'\.apt\(\[([^\]]*)\]\)', package_swift):
         for name in re.findall(r'"([^"]+)"', provider):
             check(name in build_packages, f"build stage does not install {name} (a provider in Package.swift)")

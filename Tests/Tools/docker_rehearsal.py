@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Rehearse docker/Dockerfile and docker/compose.yaml on a machine with no Docker engine.
+
+Usage (as root): docker_rehearsal.py REPO_ROOT WORK_DIR
+
+Each stage of the Dockerfile is carried out for real in a Debian bookworm root made by
+`debootstrap --variant=minbase` (what debian:bookworm-slim is made from), entered with chroot:
+
+- FROM swift:X.Y-bookworm: the root gets the packages the official swift image installs
+  (swiftlang/swift-docker, X.Y/debian/12/Dockerfile) and this machine's toolchain, which must be
+  Swift X.Y, mounted at /opt/swift. Package dependencies resolve from this machine's package mirror,
+  as every build here does.
+- FROM debian:bookworm-slim: the root as debootstrap made it.
+- RUN, COPY (from the build context, less what .dockerignore leaves out, or --from an earlier
+  stage), WORKDIR and USER are carried out as Docker would; ENTRYPOINT and CMD are kept for the
+  services. Any other instruction stops the
+  rehearsal (one it cannot follow is a gap, not something to skip).
+
+Then the compose file is played in the last stage's root: the `init` service's command, then every
+node service (the image's ENTRYPOINT with the service's command, as the image's USER), with the
+services' host names resolving to loopback. Once every service's health check passes, the image's
+own `cinnabar` seeds the demo data through the notary's API, deposits an exhibit, looks its code
+up at the court, fetches its offline bundle from the bureau and checks it against the policy with
+no network. The nodes are then stopped and each one's store is audited.
+
+Prints one line per step with its time; exits 1 at the first failure. The roots stay in WORK_DIR
+(the debootstrap result is cached there as a tarball for the next run).
+"""
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+import dockerfile as docker_file
+
+# swiftlang/swift-docker 6.3/debian/12/Dockerfile: what the swift:6.3-bookworm image installs
+# besides the toolchain (which this rehearsal mounts from the machine).
+SWIFT_IMAGE_PACKAGES = ["binutils", "libicu-dev", "libcurl4-openssl-dev", "libedit-dev", "libsqlite3-dev",
+                        "libncurses-dev", "libpython3-dev", "libxml2-dev", "pkg-config", "uuid-dev", "tzdata",
+                        "git", "gcc", "libstdc++-12-dev"]
+SUITE, MIRROR = "bookworm", "http://deb.debian.org/debian"
+DOCKER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+TOOLCHAIN = "/opt/swift"
+MIRROR_DIR = "/opt/swift-packages"
+
+started = time.monotonic()
+
+
+def step(message):
+    print(f"[{time.monotonic() - started:6.1f} s] {message}", flush=True)
+
+
+def fail(message):
+    print(f"rehearsal failed: {message}", flush=True)
+    sys.exit(1)
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        fail(f"{shlex.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result.stdout
+
+
+class Root:
+    """A stage's file system, entered with chroot, with /proc and /dev mounted while in use."""
+
+    def __init__(self, path):
+        self.path = path
+        self.mounts = []
+        self.user = None  # (uid, gid) after USER
+        self.workdir = "/"
+        self.env = {"PATH": DOCKER_PATH, "HOME": "/root", "LANG": "C.UTF-8"}
+
+    def host(self, inside):
+        return os.path.join(self.path, inside.lstrip("/"))
+
+    def mount(self, source, target, bind=True, readonly=False):
+        os.makedirs(self.host(target), exist_ok=True)
+        if bind:
+            run(["mount", "--bind", source, self.host(target)])
+            if readonly:
+                run(["mount", "-o", "remount,bind,ro", self.host(target)])
+        else:
+            run(["mount", "-t", source, source, self.host(target)])
+        self.mounts.append(self.host(target))
+
+    def unmount_all(self):
+        for target in reversed(self.mounts):
+            subprocess.run(["umount", "-l", target], capture_output=True)
+        self.mounts = []
+
+    def command(self, argv, user=None, workdir=None):
+        who = user if user is not None else self.user
+        spec = [f"--userspec={who[0]}:{who[1]}"] if who else []
+        env = ["env", "-i"] + [f"{k}={v}" for k, v in self.env.items()]
+        inner = ["/bin/sh", "-c", f'cd {shlex.quote(workdir or self.workdir)} && exec "$@"', "sh"] + argv
+        return ["chroot"] + spec + [self.path] + env + inner
+
+    def run(self, argv, **kwargs):
+        return run(self.command(argv, **kwargs))
+
+    def lookup_user(self, name):
+        for line in open(self.host("/etc/passwd"), encoding="utf-8"):
+            fields = line.split(":")
+            if fields[0] == name or fields[2] == name:
+                return int(fields[2]), int(fields[3])
+        fail(f"USER {name}: no such user in the image")
+
+
+def mounted_under(path):
+    real = os.path.realpath(path)
+    return [line.split()[1] for line in open("/proc/mounts", encoding="utf-8")
+            if line.split()[1] == real or line.split()[1].startswith(real + "/")]
+
+
+def fresh_root(work, name):
+    """A new bookworm minbase root at WORK/name, from the cached debootstrap tarball."""
+    path = os.path.join(work, name)
+    if os.path.exists(path):
+        if mounted_under(path):
+            fail(f"{path} still has mounts under it ({mounted_under(path)[0]}); unmount them first")
+        shutil.rmtree(path)
+    tarball = os.path.join(work, f"{SUITE}-minbase.tar")
+    if not os.path.exists(tarball):
+        step(f"debootstrap --variant=minbase {SUITE} (once; cached as {tarball})")
+        scratch = os.path.join(work, "debootstrap")
+        if os.path.exists(scratch):
+            shutil.rmtree(scratch)
+        run(["debootstrap", "--variant=minbase", SUITE, scratch, MIRROR])
+        run(["tar", "-C", scratch, "-cf", tarball + ".part", "."])
+        os.rename(tarball + ".part", tarball)
+        shutil.rmtree(scratch)
+    os.makedirs(path)
+    run(["tar", "-C", path, "-xf", tarball])
+    shutil.copy("/etc/resolv.conf", os.path.join(path, "etc/resolv.conf"))
+    return Root(path)
+
+
+def swift_version():
+    out = subprocess.run([os.path.join(TOOLCHAIN, "usr/bin/swift"), "--version"], capture_output=True, text=True)
+    words = (out.stdout + out.stderr).split()
+    for i, w in enumerate(words):
+        if w == "version" and i > 0 and words[i - 1] == "Swift":
+            return ".".join(words[i + 1].split(".")[:2])
+    fail("cannot read the toolchain's version")
+
+
+def base_image(stage, work, name):
+    root = fresh_root(work, name)
+    root.mount("proc", "/proc", bind=False)
+    root.mount("/dev", "/dev")
+    if stage.image == f"{'debian'}:{SUITE}-slim":
+        return root
+    if stage.image.startswith("swift:") and stage.image.endswith(f"-{SUITE}"):
+        wanted = stage.image[len("swift:"):-len(f"-{SUITE}")]
+        have = swift_version()
+        if wanted != have:
+            fail(f"FROM {stage.image}: this machine's toolchain is Swift {have}")
+        step(f"{name}: the swift:{wanted}-{SUITE} image's packages")
+        root.run(["apt-get", "update", "-qq"])
+        root.run(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq"] + SWIFT_IMAGE_PACKAGES)
+        root.mount(TOOLCHAIN, TOOLCHAIN, readonly=True)
+        root.env["PATH"] = f"{TOOLCHAIN}/usr/bin:" + DOCKER_PATH
+        if os.path.isdir(MIRROR_DIR):
+            root.mount(MIRROR_DIR, MIRROR_DIR, readonly=True)
+            shutil.copy("/etc/gitconfig", root.host("/etc/gitconfig"))
+        return root
+    fail(f"FROM {stage.image}: the rehearsal knows swift:X.Y-{SUITE} and debian:{SUITE}-slim only")
+
+
+def copy(source, target, skip):
+    """COPY's rule for one source: a directory's contents go into the target directory; a file
+    goes into it when the target ends in '/', else becomes it. Paths `skip` names stay behind."""
+    if os.path.isdir(source):
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True,
+                        ignore=lambda folder, names: [n for n in names if skip(os.path.join(folder, n))])
+    else:
+        os.makedirs(target if target.endswith("/") else os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def carry_out(stage, root, context, stages_done):
+    ignore = docker_file.DockerIgnore.of_context(context)
+    for instruction in stage.instructions:
+        k, args = instruction.keyword, instruction.arguments
+        if k == "RUN":
+            step(f"RUN {args[:110]}{'…' if len(args) > 110 else ''}")
+            t = time.monotonic()
+            root.run(["/bin/sh", "-c", args])
+            step(f"    done in {time.monotonic() - t:.0f} s")
+        elif k == "WORKDIR":
+            os.makedirs(root.host(args), exist_ok=True)
+            root.workdir = args
+        elif k == "USER":
+            root.user = root.lookup_user(args)
+        elif k == "COPY":
+            words = args.split()
+            from_stage = words[0][len("--from="):] if words[0].startswith("--from=") else None
+            *sources, target = words[1:] if from_stage else words
+            target_in = target if target.startswith("/") else os.path.join(root.workdir, target)
+            for source in sources:
+                if from_stage:
+                    copy(os.path.join(stages_done[from_stage].path, source.lstrip("/")), root.host(target_in), lambda _: False)
+                    continue
+                # From the build context, as Docker sends it: without what .dockerignore leaves out.
+                if not os.path.exists(os.path.join(context, source)) or ignore.excludes(source):
+                    fail(f"COPY {source}: not in the build context (missing, or left out by .dockerignore)")
+                copy(os.path.join(context, source), root.host(target_in),
+                     lambda path: ignore.excludes(os.path.relpath(path, context)))
+            step(f"COPY {args}")
+        elif k in ("ENTRYPOINT", "CMD", "EXPOSE", "VOLUME", "HEALTHCHECK"):
+            pass  # used when the services run
+        else:
+            fail(f"the rehearsal cannot carry out {k} {args}")
+
+
+def wait_healthy(root, name, test, deadline):
+    argv = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
+    while time.monotonic() < deadline:
+        if subprocess.run(root.command(argv), capture_output=True).returncode == 0:
+            return
+        time.sleep(0.2)
+    fail(f"{name}: its health check {test} never passed")
+
+
+def main():
+    repo, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    if os.geteuid() != 0:
+        fail("run as root (debootstrap, chroot and mount need it)")
+    if shutil.which("debootstrap") is None:
+        fail("debootstrap is not installed (make docker-rehearsal installs it)")
+    os.makedirs(work, exist_ok=True)
+    stages = docker_file.parse(open(os.path.join(repo, "docker/Dockerfile"), encoding="utf-8").read())
+    compose = yaml.safe_load(open(os.path.join(repo, "docker/compose.yaml"), encoding="utf-8"))
+    roots, done = [], {}
+    nodes = {}
+    try:
+        for number, stage in enumerate(stages):
+            name = stage.name or f"stage{number}"
+            step(f"stage {name}: FROM {stage.image}")
+            root = base_image(stage, work, name)
+            roots.append(root)
+            carry_out(stage, root, repo, done)
+            done[name] = root
+        image, final = stages[-1], roots[-1]
+        # A container starts from the image with nothing of the build's mounted.
+        for root in roots[:-1]:
+            root.unmount_all()
+        size = run(["du", "-sh", "--exclude=proc", "--exclude=dev", final.path]).split()[0]
+        step(f"the image's file system: {size}")
+
+        services = compose["services"]
+        with open(final.host("/etc/hosts"), "a", encoding="utf-8") as hosts:
+            names = [s.get("hostname", n) for n, s in services.items() if n != "init"]
+            hosts.write("127.0.0.1 " + " ".join(names) + "\n")
+        entrypoint = image.last("ENTRYPOINT").exec_form()
+        init = services["init"]
+        step("compose: init")
+        final.run(init["entrypoint"] + init["command"])
+        for name, service in services.items():
+            if name == "init":
+                continue
+            argv = entrypoint + service["command"]
+            log = open(os.path.join(work, f"{name}.log"), "w")
+            nodes[name] = subprocess.Popen(final.command(argv), stdout=log, stderr=subprocess.STDOUT)
+            step(f"compose: {name}: {shlex.join(argv)} (log {log.name})")
+        deadline = time.monotonic() + 60
+        for name, service in services.items():
+            if name != "init":
+                wait_healthy(final, name, service["healthcheck"]["test"], deadline)
+        step("compose: all four health checks pass")
+
+        base = shlex.split(" ".join(init["command"]).split("||", 1)[1])
+        base = base[base.index("--dir") + 1]
+        ports = {name: str(s["ports"][0]).split(":")[-1] for name, s in services.items() if name != "init"}
+        url = {name: f"http://{services[name].get('hostname', name)}:{port}" for name, port in ports.items()}
+        notary = f"{base}/notary"
+        out = final.run(["cinnabar", "dev", "demo", "--dir", notary, "--node", url["notary"]])
+        step(f"cinnabar dev demo through {url['notary']}: {out.strip().splitlines()[0] if out.strip() else ''}")
+        exhibit = "/var/lib/cinnabar/exhibit.pdf"
+        with open(final.host(exhibit), "wb") as f:
+            f.write(b"%PDF-1.4 exhibit for the docker rehearsal " + str(time.time()).encode())
+        os.chown(final.host(exhibit), *final.user)
+        receipt = json.loads(final.run(["cinnabar", "deposit", exhibit, "--as", f"{notary}/orgs/notary.key",
+                                        "--code-key", f"{notary}/codes.key", "--node", url["notary"], "--json"]))
+        code = receipt["code"]
+        step(f"cinnabar deposit through the notary: code {code}, leaf {receipt['leaf_index']}")
+        answer = json.loads(final.run(["cinnabar", "verify", code, "--node", url["court"], "--file", exhibit, "--json"]))
+        if answer.get("result") != "VALID":
+            fail(f"the court answers {answer.get('result')} for {code}")
+        step(f"cinnabar verify {code} at the court, with the file: {answer['result']}")
+        bundle = "/var/lib/cinnabar/exhibit.bundle"
+        final.run(["cinnabar", "bundle", code, "--node", url["bureau"], "-o", bundle])
+        policy = "/var/lib/cinnabar/consortium.policy"
+        with open(final.host(policy), "w", encoding="utf-8") as f:
+            f.write(final.run(["cinnabar", "policy", "--dir", notary]))
+        out = final.run(["cinnabar", "verify", "--bundle", bundle, "--policy", policy])
+        step(f"the bureau's bundle checked offline: {out.strip().splitlines()[-1]}")
+
+        for name, process in nodes.items():
+            process.send_signal(signal.SIGTERM)
+        for name, process in nodes.items():
+            process.wait(timeout=30)
+        step("compose: the four nodes stopped")
+        sizes = set()
+        for name in nodes:
+            out = final.run(["cinnabar", "audit", "--dir", f"{base}/{name}"])
+            sizes.add(out.strip().splitlines()[-1])
+            step(f"cinnabar audit {name}: {out.strip().splitlines()[-1]}")
+        if len(sizes) != 1:
+            fail(f"the four stores differ: {sorted(sizes)}")
+        step("rehearsal passed")
+    finally:
+        for process in nodes.values():
+            if process.poll() is None:
+                process.kill()
+        for root in roots:
+            root.unmount_all()
+
+
+if __name__ == "__main__":
+    main()
