@@ -13,18 +13,22 @@ Each stage of the Dockerfile is carried out for real in a Debian bookworm root m
 - FROM debian:bookworm-slim: the root as debootstrap made it.
 - RUN, COPY (from the build context, less what .dockerignore leaves out, or --from an earlier
   stage), WORKDIR and USER are carried out as Docker would; ENTRYPOINT and CMD are kept for the
-  services. Any other instruction stops the
-  rehearsal (one it cannot follow is a gap, not something to skip).
+  services. Any other instruction stops the rehearsal (one it cannot follow is a gap, not
+  something to skip).
 
 Then the compose file is played in the last stage's root: the `init` service's command, then every
-node service (the image's ENTRYPOINT with the service's command, as the image's USER), with the
-services' host names resolving to loopback. Once every service's health check passes, the image's
-own `cinnabar` seeds the demo data through the notary's API, deposits an exhibit, looks its code
-up at the court, fetches its offline bundle from the bureau and checks it against the policy with
-no network. The nodes are then stopped and each one's store is audited.
+node service (the image's ENTRYPOINT with the service's command, as the image's USER), each in a
+network namespace of its own with its own address on a bridge, the services' host names resolving
+to those addresses as Docker's DNS would resolve them. Once every service's health check passes
+(run in its own namespace), the image's own `cinnabar`, from a client namespace, seeds the demo
+data through the notary's API, deposits an exhibit, looks its code up at the court with the file,
+fetches its offline bundle from the bureau and checks it against the consortium's policy with no
+network. The nodes are then stopped and each one's store is audited (all four the same size).
 
 Prints one line per step with its time; exits 1 at the first failure. The roots stay in WORK_DIR
-(the debootstrap result is cached there as a tarball for the next run).
+(the debootstrap result is cached there as a tarball for the next run). With --compose-only, the
+image's root from the last run is used again, its volume as it was left: `docker compose up` a
+second time, on the data of the first.
 """
 import json
 import os
@@ -96,12 +100,15 @@ class Root:
             subprocess.run(["umount", "-l", target], capture_output=True)
         self.mounts = []
 
-    def command(self, argv, user=None, workdir=None):
+    def command(self, argv, user=None, workdir=None, netns=None):
+        """argv run in this root as a container runs it: as USER, in WORKDIR, with Docker's
+        environment, and in the network namespace `netns` when given."""
         who = user if user is not None else self.user
         spec = [f"--userspec={who[0]}:{who[1]}"] if who else []
         env = ["env", "-i"] + [f"{k}={v}" for k, v in self.env.items()]
         inner = ["/bin/sh", "-c", f'cd {shlex.quote(workdir or self.workdir)} && exec "$@"', "sh"] + argv
-        return ["chroot"] + spec + [self.path] + env + inner
+        network = ["ip", "netns", "exec", netns] if netns else []
+        return network + ["chroot"] + spec + [self.path] + env + inner
 
     def run(self, argv, **kwargs):
         return run(self.command(argv, **kwargs))
@@ -112,6 +119,45 @@ class Root:
             if fields[0] == name or fields[2] == name:
                 return int(fields[2]), int(fields[3])
         fail(f"USER {name}: no such user in the image")
+
+
+class Network:
+    """The compose project's network: one namespace per container, each with its own address on
+    a bridge, its loopback up, and its name resolving to that address (as Docker's DNS does)."""
+
+    def __init__(self, names):
+        tag = str(os.getpid() % 100000)
+        subnet = 1 + os.getpid() % 250
+        self.bridge = f"rb{tag}"
+        self.namespaces = {name: f"rn{tag}-{i}" for i, name in enumerate(names)}
+        self.addresses = {name: f"10.79.{subnet}.{i + 1}" for i, name in enumerate(names)}
+        self.made = []
+        self.ip(["link", "add", self.bridge, "type", "bridge"])
+        self.made.append(("link", self.bridge))
+        self.ip(["addr", "add", f"10.79.{subnet}.254/24", "dev", self.bridge])
+        self.ip(["link", "set", self.bridge, "up"])
+        for i, name in enumerate(names):
+            ns, inside, outside = self.namespaces[name], f"rc{tag}{i}", f"rh{tag}{i}"
+            self.ip(["netns", "add", ns])
+            self.made.append(("netns", ns))
+            self.ip(["link", "add", inside, "type", "veth", "peer", "name", outside])
+            self.ip(["link", "set", inside, "netns", ns])
+            self.ip(["link", "set", outside, "master", self.bridge, "up"])
+            self.ip(["-n", ns, "addr", "add", f"{self.addresses[name]}/24", "dev", inside])
+            self.ip(["-n", ns, "link", "set", inside, "up"])
+            self.ip(["-n", ns, "link", "set", "lo", "up"])
+
+    @staticmethod
+    def ip(arguments):
+        run(["ip"] + arguments)
+
+    def hosts_lines(self):
+        return "".join(f"{address} {name}\n" for name, address in self.addresses.items())
+
+    def close(self):
+        for kind, name in reversed(self.made):
+            subprocess.run(["ip", kind, "del", name], capture_output=True)
+        self.made = []
 
 
 def mounted_under(path):
@@ -221,10 +267,10 @@ def carry_out(stage, root, context, stages_done):
             fail(f"the rehearsal cannot carry out {k} {args}")
 
 
-def wait_healthy(root, name, test, deadline):
+def wait_healthy(root, name, test, deadline, netns):
     argv = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
     while time.monotonic() < deadline:
-        if subprocess.run(root.command(argv), capture_output=True).returncode == 0:
+        if subprocess.run(root.command(argv, netns=netns), capture_output=True).returncode == 0:
             return
         time.sleep(0.2)
     fail(f"{name}: its health check {test} never passed")
@@ -241,15 +287,27 @@ def main():
     compose = yaml.safe_load(open(os.path.join(repo, "docker/compose.yaml"), encoding="utf-8"))
     roots, done = [], {}
     nodes = {}
+    network = None
     try:
-        for number, stage in enumerate(stages):
+        image = stages[-1]
+        if "--compose-only" in sys.argv[3:]:
+            final = Root(os.path.join(work, image.name or f"stage{len(stages) - 1}"))
+            if not os.path.lexists(final.host("/usr/local/bin/cinnabar")):
+                fail(f"--compose-only: no image root from an earlier run in {final.path}")
+            final.mount("proc", "/proc", bind=False)
+            final.mount("/dev", "/dev")
+            final.user = final.lookup_user(image.last("USER").arguments) if image.last("USER") else None
+            final.workdir = image.last("WORKDIR").arguments if image.last("WORKDIR") else "/"
+            roots.append(final)
+            step(f"compose only, in the image root of the last run ({final.path})")
+        for number, stage in enumerate(stages if not roots else []):
             name = stage.name or f"stage{number}"
             step(f"stage {name}: FROM {stage.image}")
             root = base_image(stage, work, name)
             roots.append(root)
             carry_out(stage, root, repo, done)
             done[name] = root
-        image, final = stages[-1], roots[-1]
+        final = roots[-1]
         # A container starts from the image with nothing of the build's mounted.
         for root in roots[:-1]:
             root.unmount_all()
@@ -257,24 +315,27 @@ def main():
         step(f"the image's file system: {size}")
 
         services = compose["services"]
-        with open(final.host("/etc/hosts"), "a", encoding="utf-8") as hosts:
-            names = [s.get("hostname", n) for n, s in services.items() if n != "init"]
-            hosts.write("127.0.0.1 " + " ".join(names) + "\n")
+        node_services = {n: s for n, s in services.items() if n != "init"}
+        # Each container on its own address, plus one more for the client that exercises them.
+        network = Network([s.get("hostname", n) for n, s in node_services.items()] + ["client"])
+        marker = "# the rehearsal's compose network\n"
+        hosts = open(final.host("/etc/hosts"), encoding="utf-8").read().split(marker)[0]
+        with open(final.host("/etc/hosts"), "w", encoding="utf-8") as f:
+            f.write(hosts + marker + network.hosts_lines())
+        netns = {n: network.namespaces[s.get("hostname", n)] for n, s in node_services.items()}
+        client = network.namespaces["client"]
         entrypoint = image.last("ENTRYPOINT").exec_form()
         init = services["init"]
         step("compose: init")
         final.run(init["entrypoint"] + init["command"])
-        for name, service in services.items():
-            if name == "init":
-                continue
+        for name, service in node_services.items():
             argv = entrypoint + service["command"]
             log = open(os.path.join(work, f"{name}.log"), "w")
-            nodes[name] = subprocess.Popen(final.command(argv), stdout=log, stderr=subprocess.STDOUT)
-            step(f"compose: {name}: {shlex.join(argv)} (log {log.name})")
+            nodes[name] = subprocess.Popen(final.command(argv, netns=netns[name]), stdout=log, stderr=subprocess.STDOUT)
+            step(f"compose: {name} at {network.addresses[service.get('hostname', name)]}: {shlex.join(argv)} (log {log.name})")
         deadline = time.monotonic() + 60
-        for name, service in services.items():
-            if name != "init":
-                wait_healthy(final, name, service["healthcheck"]["test"], deadline)
+        for name, service in node_services.items():
+            wait_healthy(final, name, service["healthcheck"]["test"], deadline, netns[name])
         step("compose: all four health checks pass")
 
         base = shlex.split(" ".join(init["command"]).split("||", 1)[1])
@@ -282,22 +343,24 @@ def main():
         ports = {name: str(s["ports"][0]).split(":")[-1] for name, s in services.items() if name != "init"}
         url = {name: f"http://{services[name].get('hostname', name)}:{port}" for name, port in ports.items()}
         notary = f"{base}/notary"
-        out = final.run(["cinnabar", "dev", "demo", "--dir", notary, "--node", url["notary"]])
+        out = run(final.command(["cinnabar", "dev", "demo", "--dir", notary, "--node", url["notary"]], netns=client))
         step(f"cinnabar dev demo through {url['notary']}: {out.strip().splitlines()[0] if out.strip() else ''}")
         exhibit = "/var/lib/cinnabar/exhibit.pdf"
         with open(final.host(exhibit), "wb") as f:
             f.write(b"%PDF-1.4 exhibit for the docker rehearsal " + str(time.time()).encode())
         os.chown(final.host(exhibit), *final.user)
-        receipt = json.loads(final.run(["cinnabar", "deposit", exhibit, "--as", f"{notary}/orgs/notary.key",
-                                        "--code-key", f"{notary}/codes.key", "--node", url["notary"], "--json"]))
+        receipt = json.loads(run(final.command(["cinnabar", "deposit", exhibit, "--as", f"{notary}/orgs/notary.key",
+                                                "--code-key", f"{notary}/codes.key", "--node", url["notary"], "--json"],
+                                               netns=client)))
         code = receipt["code"]
         step(f"cinnabar deposit through the notary: code {code}, leaf {receipt['leaf_index']}")
-        answer = json.loads(final.run(["cinnabar", "verify", code, "--node", url["court"], "--file", exhibit, "--json"]))
+        answer = json.loads(run(final.command(["cinnabar", "verify", code, "--node", url["court"], "--file", exhibit, "--json"],
+                                              netns=client)))
         if answer.get("result") != "VALID":
             fail(f"the court answers {answer.get('result')} for {code}")
         step(f"cinnabar verify {code} at the court, with the file: {answer['result']}")
         bundle = "/var/lib/cinnabar/exhibit.bundle"
-        final.run(["cinnabar", "bundle", code, "--node", url["bureau"], "-o", bundle])
+        run(final.command(["cinnabar", "bundle", code, "--node", url["bureau"], "-o", bundle], netns=client))
         policy = "/var/lib/cinnabar/consortium.policy"
         with open(final.host(policy), "w", encoding="utf-8") as f:
             f.write(final.run(["cinnabar", "policy", "--dir", notary]))
@@ -311,9 +374,9 @@ def main():
         step("compose: the four nodes stopped")
         sizes = set()
         for name in nodes:
-            out = final.run(["cinnabar", "audit", "--dir", f"{base}/{name}"])
-            sizes.add(out.strip().splitlines()[-1])
-            step(f"cinnabar audit {name}: {out.strip().splitlines()[-1]}")
+            last = final.run(["cinnabar", "audit", "--dir", f"{base}/{name}"]).strip().splitlines()[-1]
+            sizes.add(last.split(" tiles")[0])  # "audit ok: N leaves, M blocks, K" (not the time)
+            step(f"cinnabar audit {name}: {last}")
         if len(sizes) != 1:
             fail(f"the four stores differ: {sorted(sizes)}")
         step("rehearsal passed")
@@ -323,6 +386,8 @@ def main():
                 process.kill()
         for root in roots:
             root.unmount_all()
+        if network:
+            network.close()
 
 
 if __name__ == "__main__":
