@@ -58,10 +58,14 @@ enum NodeClient {
 
     /// A receipt with the record's verification code added (as printed, grouped): the node never
     /// sees a code, only its HMAC, so its receipt cannot carry it; the writer made it and adds it.
-    static func printReceipt(_ data: Data, code: VerificationCode?) throws {
+    /// The record is logged by now: if the receipt cannot take the code, it is printed as the node
+    /// sent it and the code goes to stderr, never lost.
+    static func printReceipt(_ data: Data, code: VerificationCode?) {
         guard let code else { return printJSON(data) }
         guard case .object(var receipt)? = try? JSONParser.parse(Array(data), maxBytes: data.count) else {
-            throw CLIError("the node's receipt is not a JSON object")
+            printJSON(data)
+            FileHandle.standardError.write(Data("code \(code.grouped) (the node's receipt is not a JSON object this client reads; keep the code)\n".utf8))
+            return
         }
         receipt["code"] = .string(code.grouped)
         printJSON(Data(CanonicalJSON.serialize(.object(receipt))))
@@ -94,7 +98,7 @@ struct Deposit: ParsableCommand {
                                      mediaType: "application/octet-stream", caseID: caseID)
         let answer = try NodeClient.send("POST", "\(base)/v1/records", body: record.bytes)
         let receipt = try NodeClient.json(answer)
-        if json { return try NodeClient.printReceipt(answer.body, code: record.code) }
+        if json { return NodeClient.printReceipt(answer.body, code: record.code) }
         say("deposited \(file) (SHA-256 \(SHA256.hash(Array(data)).hex))")
         say("code        \(record.code.grouped)   (keep it: it is the only way to look this deposit up)")
         say("record      \(record.id)")

@@ -24,7 +24,7 @@ struct WriterOptions: ParsableArguments {
     func post(_ bytes: [UInt8], describing what: String, code: VerificationCode? = nil) throws -> [String: Any] {
         let answer = try NodeClient.send("POST", "\(normalisedNode(node))/v1/records", body: bytes)
         let receipt = try NodeClient.json(answer)
-        if json { try NodeClient.printReceipt(answer.body, code: code) } else {
+        if json { NodeClient.printReceipt(answer.body, code: code) } else {
             say("\(what): record \(receipt["record_id"] ?? "?") at leaf \(receipt["leaf_index"] ?? "?"), logged at \(receipt["logged_at"] ?? "?")")
         }
         return receipt

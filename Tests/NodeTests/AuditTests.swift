@@ -178,6 +178,18 @@ final class AuditTests: XCTestCase {
         XCTAssertTrue(failure.hasPrefix("block 3: embedded signatures on checkpoint 2: "), failure)
     }
 
+    /// At an epoch boundary the checkpoint of the block that changed the set is signed by the set
+    /// that decided it, the old one: the next block's embedded lines count only its members.
+    func testTheAuditCountsEmbeddedSignaturesOfTheSetThatDecidedTheBlockBefore() throws {
+        let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
+        try ledger.block()
+        try ledger.block(change: ledger.change(to: try ValidatorSet(ledger.chain.validators.validators + [EpochLedger.validator("e")]),
+                                               approvers: ["a", "b", "c"]))
+        try ledger.block(embedding: ["b", "c", "e"], checkValid: false)  // e is not of the set that decided block 2
+        let failure = try XCTUnwrap(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
+        XCTAssertEqual(failure, "block 3: embeds 2 validator signatures on checkpoint 2; 3 needed")
+    }
+
     func testTheAuditFindsACheckpointSignedOnlyByTheOldSet() throws {
         let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
         try ledger.block()

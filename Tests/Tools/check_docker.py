@@ -126,7 +126,7 @@ def main():
             if words[0].startswith("--from="):
                 continue
             for source in words[:-1]:
-                check(os.path.exists(os.path.join(root, source)) and not ignore.excludes(source),
+                check(ignore.sends(root, source),
                       f"COPY {source}: not in the build context (missing, or left out by .dockerignore)")
     # SwiftPM refuses a package whose declared targets' folders are missing, whatever product is
     # built: the build stage must copy every folder that holds targets.

@@ -32,6 +32,7 @@ second time, on the data of the first.
 """
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -66,6 +67,7 @@ def fail(message):
 
 
 def run(command, **kwargs):
+    """The command's stdout; a failure stops the rehearsal with its output."""
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
         fail(f"{shlex.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
@@ -80,20 +82,37 @@ class Root:
         self.mounts = []
         self.user = None  # (uid, gid) after USER
         self.workdir = "/"
-        self.env = {"PATH": DOCKER_PATH, "HOME": "/root", "LANG": "C.UTF-8"}
+        self.env = {"PATH": DOCKER_PATH, "HOME": "/root"}  # Docker's, no more (no LANG)
 
     def host(self, inside):
         return os.path.join(self.path, inside.lstrip("/"))
 
     def mount(self, source, target, bind=True, readonly=False):
-        os.makedirs(self.host(target), exist_ok=True)
+        """Mounts and records at once, so that whatever fails next, `unmount_all` undoes it."""
+        path = self.host(target)
+        if os.path.islink(path) or not os.path.realpath(path).startswith(os.path.realpath(self.path) + "/"):
+            fail(f"mount target {target} leads outside the root")
+        if os.path.isdir(source) or not bind:
+            os.makedirs(path, exist_ok=True)
+        elif not os.path.exists(path):
+            open(path, "a").close()
         if bind:
-            run(["mount", "--bind", source, self.host(target)])
+            run(["mount", "--bind", source, path])
+            self.mounts.append(path)
             if readonly:
-                run(["mount", "-o", "remount,bind,ro", self.host(target)])
+                run(["mount", "-o", "remount,bind,ro", path])
         else:
-            run(["mount", "-t", source, source, self.host(target)])
-        self.mounts.append(self.host(target))
+            run(["mount", "-t", source, source, path])
+            self.mounts.append(path)
+
+    def mount_container_filesystems(self):
+        """What a container sees: its own /proc, and a small /dev (a tmpfs with the usual
+        devices bound in, and /dev/shm), never the host's /dev itself."""
+        self.mount("proc", "/proc", bind=False)
+        self.mount("tmpfs", "/dev", bind=False)
+        for device in ("null", "zero", "full", "random", "urandom", "tty"):
+            self.mount(f"/dev/{device}", f"/dev/{device}")
+        self.mount("tmpfs", "/dev/shm", bind=False)
 
     def unmount_all(self):
         for target in reversed(self.mounts):
@@ -113,12 +132,20 @@ class Root:
     def run(self, argv, **kwargs):
         return run(self.command(argv, **kwargs))
 
-    def lookup_user(self, name):
+    def set_user(self, name):
+        """USER: later commands run as that user, with HOME its home, as Docker sets it."""
         for line in open(self.host("/etc/passwd"), encoding="utf-8"):
             fields = line.split(":")
             if fields[0] == name or fields[2] == name:
-                return int(fields[2]), int(fields[3])
+                self.user = (int(fields[2]), int(fields[3]))
+                self.env["HOME"] = fields[5]
+                return
         fail(f"USER {name}: no such user in the image")
+
+    def write(self, inside, data):
+        """Writes a file in the root as its user would, from inside (a symlink in a volume the
+        user can write cannot lead the write onto the host)."""
+        run(self.command(["/bin/sh", "-c", 'cat > "$0"', inside]), input=data)
 
 
 class Network:
@@ -131,21 +158,26 @@ class Network:
         self.bridge = f"rb{tag}"
         self.namespaces = {name: f"rn{tag}-{i}" for i, name in enumerate(names)}
         self.addresses = {name: f"10.79.{subnet}.{i + 1}" for i, name in enumerate(names)}
-        self.made = []
-        self.ip(["link", "add", self.bridge, "type", "bridge"])
-        self.made.append(("link", self.bridge))
-        self.ip(["addr", "add", f"10.79.{subnet}.254/24", "dev", self.bridge])
-        self.ip(["link", "set", self.bridge, "up"])
-        for i, name in enumerate(names):
-            ns, inside, outside = self.namespaces[name], f"rc{tag}{i}", f"rh{tag}{i}"
-            self.ip(["netns", "add", ns])
-            self.made.append(("netns", ns))
-            self.ip(["link", "add", inside, "type", "veth", "peer", "name", outside])
-            self.ip(["link", "set", inside, "netns", ns])
-            self.ip(["link", "set", outside, "master", self.bridge, "up"])
-            self.ip(["-n", ns, "addr", "add", f"{self.addresses[name]}/24", "dev", inside])
-            self.ip(["-n", ns, "link", "set", inside, "up"])
-            self.ip(["-n", ns, "link", "set", "lo", "up"])
+        self.made = []  # what to delete, in order made: a failure halfway leaves nothing behind
+        try:
+            self.ip(["link", "add", self.bridge, "type", "bridge"])
+            self.made.append(("link", self.bridge))
+            self.ip(["addr", "add", f"10.79.{subnet}.254/24", "dev", self.bridge])
+            self.ip(["link", "set", self.bridge, "up"])
+            for i, name in enumerate(names):
+                ns, inside, outside = self.namespaces[name], f"rc{tag}{i}", f"rh{tag}{i}"
+                self.ip(["netns", "add", ns])
+                self.made.append(("netns", ns))
+                self.ip(["link", "add", inside, "type", "veth", "peer", "name", outside])
+                self.made.append(("link", outside))  # deleting one end deletes the pair
+                self.ip(["link", "set", inside, "netns", ns])
+                self.ip(["link", "set", outside, "master", self.bridge, "up"])
+                self.ip(["-n", ns, "addr", "add", f"{self.addresses[name]}/24", "dev", inside])
+                self.ip(["-n", ns, "link", "set", inside, "up"])
+                self.ip(["-n", ns, "link", "set", "lo", "up"])
+        except BaseException:
+            self.close()
+            raise
 
     @staticmethod
     def ip(arguments):
@@ -156,33 +188,40 @@ class Network:
 
     def close(self):
         for kind, name in reversed(self.made):
-            subprocess.run(["ip", kind, "del", name], capture_output=True)
+            subprocess.run(["ip", kind, "del", name], capture_output=True)  # a pair already gone is fine
         self.made = []
 
 
 def mounted_under(path):
+    """Mount points at or under `path` (/proc/mounts writes a space as \\040, and so on)."""
     real = os.path.realpath(path)
-    return [line.split()[1] for line in open("/proc/mounts", encoding="utf-8")
-            if line.split()[1] == real or line.split()[1].startswith(real + "/")]
+    points = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[1])
+              for line in open("/proc/mounts", encoding="utf-8")]
+    return [p for p in points if p == real or p.startswith(real + "/")]
+
+
+def remove_tree(path):
+    """rmtree, refused while anything is mounted under `path` (a bound /dev, say)."""
+    if mounted_under(path):
+        fail(f"{path} still has mounts under it ({mounted_under(path)[0]}); unmount them first")
+    shutil.rmtree(path)
 
 
 def fresh_root(work, name):
     """A new bookworm minbase root at WORK/name, from the cached debootstrap tarball."""
     path = os.path.join(work, name)
     if os.path.exists(path):
-        if mounted_under(path):
-            fail(f"{path} still has mounts under it ({mounted_under(path)[0]}); unmount them first")
-        shutil.rmtree(path)
+        remove_tree(path)
     tarball = os.path.join(work, f"{SUITE}-minbase.tar")
     if not os.path.exists(tarball):
         step(f"debootstrap --variant=minbase {SUITE} (once; cached as {tarball})")
         scratch = os.path.join(work, "debootstrap")
         if os.path.exists(scratch):
-            shutil.rmtree(scratch)
+            remove_tree(scratch)
         run(["debootstrap", "--variant=minbase", SUITE, scratch, MIRROR])
         run(["tar", "-C", scratch, "-cf", tarball + ".part", "."])
         os.rename(tarball + ".part", tarball)
-        shutil.rmtree(scratch)
+        remove_tree(scratch)
     os.makedirs(path)
     run(["tar", "-C", path, "-xf", tarball])
     shutil.copy("/etc/resolv.conf", os.path.join(path, "etc/resolv.conf"))
@@ -198,10 +237,11 @@ def swift_version():
     fail("cannot read the toolchain's version")
 
 
-def base_image(stage, work, name):
+def base_image(stage, work, name, roots):
+    """The stage's starting root, added to `roots` before anything is mounted in it."""
     root = fresh_root(work, name)
-    root.mount("proc", "/proc", bind=False)
-    root.mount("/dev", "/dev")
+    roots.append(root)
+    root.mount_container_filesystems()
     if stage.image == f"{'debian'}:{SUITE}-slim":
         return root
     if stage.image.startswith("swift:") and stage.image.endswith(f"-{SUITE}"):
@@ -245,7 +285,7 @@ def carry_out(stage, root, context, stages_done):
             os.makedirs(root.host(args), exist_ok=True)
             root.workdir = args
         elif k == "USER":
-            root.user = root.lookup_user(args)
+            root.set_user(args)
         elif k == "COPY":
             words = args.split()
             from_stage = words[0][len("--from="):] if words[0].startswith("--from=") else None
@@ -256,10 +296,10 @@ def carry_out(stage, root, context, stages_done):
                     copy(os.path.join(stages_done[from_stage].path, source.lstrip("/")), root.host(target_in), lambda _: False)
                     continue
                 # From the build context, as Docker sends it: without what .dockerignore leaves out.
-                if not os.path.exists(os.path.join(context, source)) or ignore.excludes(source):
+                if not ignore.sends(context, source):
                     fail(f"COPY {source}: not in the build context (missing, or left out by .dockerignore)")
                 copy(os.path.join(context, source), root.host(target_in),
-                     lambda path: ignore.excludes(os.path.relpath(path, context)))
+                     lambda path: ignore.prunes(context, path))
             step(f"COPY {args}")
         elif k in ("ENTRYPOINT", "CMD", "EXPOSE", "VOLUME", "HEALTHCHECK"):
             pass  # used when the services run
@@ -277,6 +317,9 @@ def wait_healthy(root, name, test, deadline, netns):
 
 
 def main():
+    # A CI timeout or Ctrl-C still unmounts, removes the network and stops the nodes (finally).
+    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(number, lambda received, _: fail(f"stopped by signal {received}"))
     repo, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     if os.geteuid() != 0:
         fail("run as root (debootstrap, chroot and mount need it)")
@@ -294,17 +337,16 @@ def main():
             final = Root(os.path.join(work, image.name or f"stage{len(stages) - 1}"))
             if not os.path.lexists(final.host("/usr/local/bin/cinnabar")):
                 fail(f"--compose-only: no image root from an earlier run in {final.path}")
-            final.mount("proc", "/proc", bind=False)
-            final.mount("/dev", "/dev")
-            final.user = final.lookup_user(image.last("USER").arguments) if image.last("USER") else None
-            final.workdir = image.last("WORKDIR").arguments if image.last("WORKDIR") else "/"
             roots.append(final)
+            final.mount_container_filesystems()
+            if image.last("USER"):
+                final.set_user(image.last("USER").arguments)
+            final.workdir = image.last("WORKDIR").arguments if image.last("WORKDIR") else "/"
             step(f"compose only, in the image root of the last run ({final.path})")
         for number, stage in enumerate(stages if not roots else []):
             name = stage.name or f"stage{number}"
             step(f"stage {name}: FROM {stage.image}")
-            root = base_image(stage, work, name)
-            roots.append(root)
+            root = base_image(stage, work, name, roots)
             carry_out(stage, root, repo, done)
             done[name] = root
         final = roots[-1]
@@ -319,7 +361,10 @@ def main():
         # Each container on its own address, plus one more for the client that exercises them.
         network = Network([s.get("hostname", n) for n, s in node_services.items()] + ["client"])
         marker = "# the rehearsal's compose network\n"
-        hosts = open(final.host("/etc/hosts"), encoding="utf-8").read().split(marker)[0]
+        # Docker writes each container's /etc/hosts (minbase has none): localhost, then the network.
+        hosts_path = final.host("/etc/hosts")
+        hosts = open(hosts_path, encoding="utf-8").read().split(marker)[0] if os.path.exists(hosts_path) \
+            else "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
         with open(final.host("/etc/hosts"), "w", encoding="utf-8") as f:
             f.write(hosts + marker + network.hosts_lines())
         netns = {n: network.namespaces[s.get("hostname", n)] for n, s in node_services.items()}
@@ -346,9 +391,7 @@ def main():
         out = run(final.command(["cinnabar", "dev", "demo", "--dir", notary, "--node", url["notary"]], netns=client))
         step(f"cinnabar dev demo through {url['notary']}: {out.strip().splitlines()[0] if out.strip() else ''}")
         exhibit = "/var/lib/cinnabar/exhibit.pdf"
-        with open(final.host(exhibit), "wb") as f:
-            f.write(b"%PDF-1.4 exhibit for the docker rehearsal " + str(time.time()).encode())
-        os.chown(final.host(exhibit), *final.user)
+        final.write(exhibit, f"%PDF-1.4 exhibit for the docker rehearsal {time.time()}")
         receipt = json.loads(run(final.command(["cinnabar", "deposit", exhibit, "--as", f"{notary}/orgs/notary.key",
                                                 "--code-key", f"{notary}/codes.key", "--node", url["notary"], "--json"],
                                                netns=client)))
@@ -362,8 +405,7 @@ def main():
         bundle = "/var/lib/cinnabar/exhibit.bundle"
         run(final.command(["cinnabar", "bundle", code, "--node", url["bureau"], "-o", bundle], netns=client))
         policy = "/var/lib/cinnabar/consortium.policy"
-        with open(final.host(policy), "w", encoding="utf-8") as f:
-            f.write(final.run(["cinnabar", "policy", "--dir", notary]))
+        final.write(policy, final.run(["cinnabar", "policy", "--dir", notary]))
         out = final.run(["cinnabar", "verify", "--bundle", bundle, "--policy", policy])
         step(f"the bureau's bundle checked offline: {out.strip().splitlines()[-1]}")
 

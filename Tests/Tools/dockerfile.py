@@ -5,6 +5,7 @@ a caller that meets one it cannot follow can say so instead of skipping it.
 """
 import json
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -68,35 +69,52 @@ def parse(text):
 class DockerIgnore:
     """The build context's .dockerignore: which paths (relative to the context) Docker leaves out.
 
-    As Docker reads it: one pattern per line, cleaned of leading and trailing slashes; `*` and `?`
-    stop at '/', `**` crosses any number of directories; a path is left out when it or one of its
-    parent directories matches; a `!pattern` line brings a path back; the last matching line wins.
+    As Docker reads it: a line starting with '#' is a comment; each pattern is trimmed, cleaned as
+    a path (`./a`, `a//b`, `a/../b`) and loses a leading '/'; `*`, `?` and `[...]` stop at '/',
+    `**` crosses any number of directories, '\\' escapes; a path is left out when it or one of its
+    parent directories matches; a `!pattern` line brings a path back (even under a directory left
+    out); the last matching line wins.
     """
 
     def __init__(self, text):
         self.rules = []
         for line in text.splitlines():
+            if line.startswith("#"):
+                continue
             line = line.strip()
-            if not line or line.startswith("#"):
+            if not line:
                 continue
             keep = line.startswith("!")
             pattern = line[1:].strip() if keep else line
-            self.rules.append((keep, re.compile(self._regex(pattern.strip("/")))))
+            if pattern:
+                pattern = posixpath.normpath(pattern).lstrip("/") or "."
+            self.rules.append((keep, re.compile(self._regex(pattern))))
+        self.has_exceptions = any(keep for keep, _ in self.rules)
 
     @staticmethod
     def _regex(pattern):
         out, i = "", 0
         while i < len(pattern):
+            c = pattern[i]
             if pattern.startswith("**/", i):
                 out, i = out + "(?:.*/)?", i + 3
             elif pattern.startswith("**", i):
                 out, i = out + ".*", i + 2
-            elif pattern[i] == "*":
+            elif c == "*":
                 out, i = out + "[^/]*", i + 1
-            elif pattern[i] == "?":
+            elif c == "?":
                 out, i = out + "[^/]", i + 1
+            elif c == "\\" and i + 1 < len(pattern):
+                out, i = out + re.escape(pattern[i + 1]), i + 2
+            elif c == "[" and "]" in pattern[i + 1:]:
+                end = pattern.index("]", i + 2 if pattern[i + 1:i + 2] in ("^", "!") else i + 1)
+                body = pattern[i + 1:end]
+                negate = body[:1] in ("^", "!")
+                body = body[1:] if negate else body
+                out += "[" + ("^/" if negate else "") + body.replace("\\", "\\\\") + "]"
+                i = end + 1
             else:
-                out, i = out + re.escape(pattern[i]), i + 1
+                out, i = out + re.escape(c), i + 1
         return out + r"\Z"
 
     def excludes(self, path):
@@ -106,6 +124,27 @@ class DockerIgnore:
             if any(rule.match("/".join(parts[:n])) for n in range(1, len(parts) + 1)):
                 excluded = not keep
         return excluded
+
+    def sends(self, context, source):
+        """True if Docker sends `source` (or something under it) with the build context."""
+        full = os.path.join(context, source)
+        if not os.path.exists(full):
+            return False
+        if not self.excludes(source):
+            return True
+        if not (self.has_exceptions and os.path.isdir(full)):
+            return False
+        for folder, _, files in os.walk(full):
+            for name in files:
+                if not self.excludes(os.path.relpath(os.path.join(folder, name), context)):
+                    return True
+        return False
+
+    def prunes(self, context, path):
+        """Whether a copy from the context can skip `path` (a file or a whole directory)."""
+        if os.path.isdir(path) and self.has_exceptions:
+            return False  # an exception may bring back something under it
+        return self.excludes(os.path.relpath(path, context))
 
     @classmethod
     def of_context(cls, context):
