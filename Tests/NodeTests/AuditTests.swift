@@ -154,15 +154,15 @@ final class AuditTests: XCTestCase {
     func testTheAuditAcceptsAnyQuorumEmbedded() throws {
         let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
         try ledger.block()  // its checkpoint stored with all four lines
-        try ledger.block([[LeafTag.record.rawValue, 1]], embedding: ["d", "c", "b"])
-        try ledger.block(embedding: ["a", "c", "d"])
+        try ledger.block([[LeafTag.record.rawValue, 1]], embedding: ledger.lines(["d", "c", "b"]))
+        try ledger.block(embedding: ledger.lines(["a", "c", "d"]))
         XCTAssertNil(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
     }
 
     func testTheAuditFindsTooFewEmbeddedSignatures() throws {
         let ledger = try EpochLedger(validators: ["a", "b", "c", "d"])
         try ledger.block()
-        try ledger.block(embedding: ["a", "b"], checkValid: false)
+        try ledger.block(embedding: ledger.lines(["a", "b"]), checkValid: false)
         let failure = try XCTUnwrap(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
         XCTAssertEqual(failure, "block 2: embeds 2 validator signatures on checkpoint 1; 3 needed")
     }
@@ -173,7 +173,7 @@ final class AuditTests: XCTestCase {
         let onCheckpoint1 = ledger.lastLines
         try ledger.block()
         // Block 3 embeds the lines on checkpoint 1, not 2: bound by its trailer, but not valid.
-        try ledger.block(embeddedLines: onCheckpoint1, checkValid: false)
+        try ledger.block(embedding: onCheckpoint1, checkValid: false)
         let failure = try XCTUnwrap(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
         XCTAssertTrue(failure.hasPrefix("block 3: embedded signatures on checkpoint 2: "), failure)
     }
@@ -185,7 +185,7 @@ final class AuditTests: XCTestCase {
         try ledger.block()
         try ledger.block(change: ledger.change(to: try ValidatorSet(ledger.chain.validators.validators + [EpochLedger.validator("e")]),
                                                approvers: ["a", "b", "c"]))
-        try ledger.block(embedding: ["b", "c", "e"], checkValid: false)  // e is not of the set that decided block 2
+        try ledger.block(embedding: ledger.lines(["b", "c", "e"]), checkValid: false)  // e is not of the set that decided block 2
         let failure = try XCTUnwrap(Audit.run(store: ledger.store, genesis: ledger.genesis).failure)
         XCTAssertEqual(failure, "block 3: embeds 2 validator signatures on checkpoint 2; 3 needed")
     }

@@ -63,16 +63,15 @@ final class EpochLedger {
 
     /// Decides, stores and signs the next block. `checkValid: false` writes a block valid(v) refuses
     /// (as a faulty node might), to see the audit catch it. `signers` sign its checkpoint (default:
-    /// every validator of the set that decided it). `embedding` names the validators whose lines on
-    /// the previous checkpoint the block embeds (default: those stored with it), as a proposer that
-    /// collected another quorum would; `embeddedLines`, any lines at all. Returns the signed
-    /// checkpoint note.
+    /// every validator of the set that decided it). `embedding` is the signature lines on the
+    /// previous checkpoint the block embeds (default: those stored with it), as a proposer that
+    /// collected another quorum (`lines([...])`) would. Returns the signed checkpoint note.
     @discardableResult
-    func block(_ entries: [[UInt8]] = [], change: ValidatorSetChange? = nil, signers: [String]? = nil, embedding: [String]? = nil,
-               embeddedLines: String? = nil, checkValid: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    func block(_ entries: [[UInt8]] = [], change: ValidatorSetChange? = nil, signers: [String]? = nil, embedding: String? = nil,
+               checkValid: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let deciding = chain.validators
         let block = chain.makeBlock(entries: entries, proposedTimeMillis: 1_000 * (chain.height + 1), proposer: deciding.validators[0].name,
-                                    signatureLines: embeddedLines ?? embedding.map(lines) ?? lastLines, setChange: change)
+                                    signatureLines: embedding ?? lastLines, setChange: change)
         let evaluation = try XCTUnwrap(chain.evaluate(block.encoded), file: file, line: line)
         if checkValid { XCTAssertTrue(evaluation.isValid, "block \(chain.nextHeight)", file: file, line: line) }
         let precommits = deciding.validators.enumerated().prefix(deciding.quorum).map { i, v in

@@ -110,10 +110,9 @@ def main():
     run_image, run_packages = runtime.image, runtime.apt_packages()
 
     # 1. The build stage.
-    swift = subprocess.run(["swift", "--version"], capture_output=True, text=True)
-    version = re.search(r"Swift version (\d+\.\d+)", swift.stdout + swift.stderr)
-    check(version and build_image == f"swift:{version.group(1)}-bookworm",
-          f"build stage FROM {build_image}: the tests ran with Swift {version.group(1) if version else '?'}; use swift:{version.group(1) if version else 'X.Y'}-bookworm")
+    version = docker_file.toolchain_version()
+    check(version and build_image == f"swift:{version}-bookworm",
+          f"build stage FROM {build_image}: the tests ran with Swift {version or '?'}; use swift:{version or 'X.Y'}-bookworm")
     os_release = open("/etc/os-release", encoding="utf-8").read()
     check("VERSION_CODENAME=bookworm" in os_release and run_image == "debian:bookworm-slim",
           f"runtime stage FROM {run_image}: this check compares against a Debian bookworm machine")
@@ -161,10 +160,9 @@ def main():
     # 4. The compose file against a real `cinnabar dev init`.
     compose = yaml.safe_load(open(os.path.join(root, "docker/compose.yaml"), encoding="utf-8"))
     services = compose["services"]
-    init_command = " ".join(services["init"]["command"])
-    init_words = shlex.split(init_command.split("||", 1)[1])
-    check(init_words[0] == "cinnabar" and init_words[1:3] == ["dev", "init"], f"init service does not run cinnabar dev init: {init_command}")
-    base = init_words[init_words.index("--dir") + 1]
+    init_words, base = docker_file.compose_init(services)
+    check(init_words[0] == "cinnabar" and init_words[1:3] == ["dev", "init"] and base,
+          f"init service does not run cinnabar dev init --dir …: {shlex.join(init_words)}")
     with tempfile.TemporaryDirectory() as scratch:
         args = [scratch if w == base else w for w in init_words[1:]]
         subprocess.run([binary] + args, capture_output=True, text=True, check=True)

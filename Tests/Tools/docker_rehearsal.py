@@ -228,25 +228,16 @@ def fresh_root(work, name):
     return Root(path)
 
 
-def swift_version():
-    out = subprocess.run([os.path.join(TOOLCHAIN, "usr/bin/swift"), "--version"], capture_output=True, text=True)
-    words = (out.stdout + out.stderr).split()
-    for i, w in enumerate(words):
-        if w == "version" and i > 0 and words[i - 1] == "Swift":
-            return ".".join(words[i + 1].split(".")[:2])
-    fail("cannot read the toolchain's version")
-
-
 def base_image(stage, work, name, roots):
     """The stage's starting root, added to `roots` before anything is mounted in it."""
     root = fresh_root(work, name)
     roots.append(root)
     root.mount_container_filesystems()
-    if stage.image == f"{'debian'}:{SUITE}-slim":
+    if stage.image == f"debian:{SUITE}-slim":
         return root
     if stage.image.startswith("swift:") and stage.image.endswith(f"-{SUITE}"):
         wanted = stage.image[len("swift:"):-len(f"-{SUITE}")]
-        have = swift_version()
+        have = docker_file.toolchain_version(os.path.join(TOOLCHAIN, "usr/bin/swift"))
         if wanted != have:
             fail(f"FROM {stage.image}: this machine's toolchain is Swift {have}")
         step(f"{name}: the swift:{wanted}-{SUITE} image's packages")
@@ -316,6 +307,119 @@ def wait_healthy(root, name, test, deadline, netns):
     fail(f"{name}: its health check {test} never passed")
 
 
+class Running:
+    """What the rehearsal has set up and must take down whatever happens: roots with mounts, the
+    network, the node processes."""
+
+    def __init__(self):
+        self.roots, self.nodes, self.network = [], {}, None
+
+    def close(self):
+        for process in self.nodes.values():
+            if process.poll() is None:
+                process.kill()
+        for root in self.roots:
+            root.unmount_all()
+        if self.network:
+            self.network.close()
+
+
+def image_root(stages, repo, work, running, compose_only):
+    """The last stage's root, made by carrying out every stage, or with `compose_only` the one
+    the last run left."""
+    image = stages[-1]
+    if compose_only:
+        final = Root(os.path.join(work, image.name or f"stage{len(stages) - 1}"))
+        if not os.path.lexists(final.host("/usr/local/bin/cinnabar")):
+            fail(f"--compose-only: no image root from an earlier run in {final.path}")
+        running.roots.append(final)
+        final.mount_container_filesystems()
+        if image.last("USER"):
+            final.set_user(image.last("USER").arguments)
+        final.workdir = image.last("WORKDIR").arguments if image.last("WORKDIR") else "/"
+        step(f"compose only, in the image root of the last run ({final.path})")
+        return final
+    done = {}
+    for number, stage in enumerate(stages):
+        name = stage.name or f"stage{number}"
+        step(f"stage {name}: FROM {stage.image}")
+        done[name] = base_image(stage, work, name, running.roots)
+        carry_out(stage, done[name], repo, done)
+    # A container starts from the image with nothing of the build's mounted.
+    for root in running.roots[:-1]:
+        root.unmount_all()
+    return running.roots[-1]
+
+
+def start_compose(final, image, services, work, running):
+    """`init`, then every node service in its own namespace, until every health check passes.
+    Returns each node service's URL as seen from the network, and the client's namespace."""
+    nodes = {n: s for n, s in services.items() if n != "init"}
+    hostname = {n: s.get("hostname", n) for n, s in nodes.items()}
+    # Each container on its own address, plus one more for the client that exercises them.
+    running.network = network = Network(list(hostname.values()) + ["client"])
+    # Docker writes each container's /etc/hosts (minbase has none): localhost, then the network.
+    marker, hosts = "# the rehearsal's compose network\n", final.host("/etc/hosts")
+    before = open(hosts, encoding="utf-8").read().split(marker)[0] if os.path.exists(hosts) \
+        else "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
+    with open(hosts, "w", encoding="utf-8") as f:
+        f.write(before + marker + network.hosts_lines())
+    step("compose: init")
+    final.run(services["init"]["entrypoint"] + services["init"]["command"])
+    entrypoint = image.last("ENTRYPOINT").exec_form()
+    for name, service in nodes.items():
+        argv = entrypoint + service["command"]
+        log = open(os.path.join(work, f"{name}.log"), "w")
+        running.nodes[name] = subprocess.Popen(final.command(argv, netns=network.namespaces[hostname[name]]),
+                                               stdout=log, stderr=subprocess.STDOUT)
+        step(f"compose: {name} at {network.addresses[hostname[name]]}: {shlex.join(argv)} (log {log.name})")
+    deadline = time.monotonic() + 60
+    for name, service in nodes.items():
+        wait_healthy(final, name, service["healthcheck"]["test"], deadline, network.namespaces[hostname[name]])
+    step("compose: all four health checks pass")
+    urls = {n: f"http://{hostname[n]}:{str(s['ports'][0]).split(':')[-1]}" for n, s in nodes.items()}
+    return urls, network.namespaces["client"]
+
+
+def exercise(final, base, url, client):
+    """What a notary, a court and the bureau do, with the image's own cinnabar from the client."""
+    def cli(*argv):
+        return run(final.command(["cinnabar", *argv], netns=client))
+    notary = f"{base}/notary"
+    out = cli("dev", "demo", "--dir", notary, "--node", url["notary"])
+    step(f"cinnabar dev demo through {url['notary']}: {out.strip().splitlines()[0] if out.strip() else ''}")
+    exhibit = "/var/lib/cinnabar/exhibit.pdf"
+    final.write(exhibit, f"%PDF-1.4 exhibit for the docker rehearsal {time.time()}")
+    receipt = json.loads(cli("deposit", exhibit, "--as", f"{notary}/orgs/notary.key", "--code-key", f"{notary}/codes.key",
+                             "--node", url["notary"], "--json"))
+    code = receipt["code"]
+    step(f"cinnabar deposit through the notary: code {code}, leaf {receipt['leaf_index']}")
+    answer = json.loads(cli("verify", code, "--node", url["court"], "--file", exhibit, "--json"))
+    if answer.get("result") != "VALID":
+        fail(f"the court answers {answer.get('result')} for {code}")
+    step(f"cinnabar verify {code} at the court, with the file: {answer['result']}")
+    bundle, policy = "/var/lib/cinnabar/exhibit.bundle", "/var/lib/cinnabar/consortium.policy"
+    cli("bundle", code, "--node", url["bureau"], "-o", bundle)
+    final.write(policy, final.run(["cinnabar", "policy", "--dir", notary]))
+    out = final.run(["cinnabar", "verify", "--bundle", bundle, "--policy", policy])
+    step(f"the bureau's bundle checked offline: {out.strip().splitlines()[-1]}")
+
+
+def stop_and_audit(final, base, nodes):
+    for process in nodes.values():
+        process.send_signal(signal.SIGTERM)
+    for process in nodes.values():
+        process.wait(timeout=30)
+    step("compose: the four nodes stopped")
+    sizes = set()
+    for name in nodes:
+        last = final.run(["cinnabar", "audit", "--dir", f"{base}/{name}"]).strip().splitlines()[-1]
+        sizes.add(last.split(" tiles")[0])  # "audit ok: N leaves, M blocks, K" (not the time)
+        step(f"cinnabar audit {name}: {last}")
+    if len(sizes) != 1:
+        fail(f"the four stores differ: {sorted(sizes)}")
+
+
 def main():
     # A CI timeout or Ctrl-C still unmounts, removes the network and stops the nodes (finally).
     for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
@@ -327,109 +431,19 @@ def main():
         fail("debootstrap is not installed (make docker-rehearsal installs it)")
     os.makedirs(work, exist_ok=True)
     stages = docker_file.parse(open(os.path.join(repo, "docker/Dockerfile"), encoding="utf-8").read())
-    compose = yaml.safe_load(open(os.path.join(repo, "docker/compose.yaml"), encoding="utf-8"))
-    roots, done = [], {}
-    nodes = {}
-    network = None
+    services = yaml.safe_load(open(os.path.join(repo, "docker/compose.yaml"), encoding="utf-8"))["services"]
+    running = Running()
     try:
-        image = stages[-1]
-        if "--compose-only" in sys.argv[3:]:
-            final = Root(os.path.join(work, image.name or f"stage{len(stages) - 1}"))
-            if not os.path.lexists(final.host("/usr/local/bin/cinnabar")):
-                fail(f"--compose-only: no image root from an earlier run in {final.path}")
-            roots.append(final)
-            final.mount_container_filesystems()
-            if image.last("USER"):
-                final.set_user(image.last("USER").arguments)
-            final.workdir = image.last("WORKDIR").arguments if image.last("WORKDIR") else "/"
-            step(f"compose only, in the image root of the last run ({final.path})")
-        for number, stage in enumerate(stages if not roots else []):
-            name = stage.name or f"stage{number}"
-            step(f"stage {name}: FROM {stage.image}")
-            root = base_image(stage, work, name, roots)
-            carry_out(stage, root, repo, done)
-            done[name] = root
-        final = roots[-1]
-        # A container starts from the image with nothing of the build's mounted.
-        for root in roots[:-1]:
-            root.unmount_all()
+        final = image_root(stages, repo, work, running, compose_only="--compose-only" in sys.argv[3:])
         size = run(["du", "-sh", "--exclude=proc", "--exclude=dev", final.path]).split()[0]
         step(f"the image's file system: {size}")
-
-        services = compose["services"]
-        node_services = {n: s for n, s in services.items() if n != "init"}
-        # Each container on its own address, plus one more for the client that exercises them.
-        network = Network([s.get("hostname", n) for n, s in node_services.items()] + ["client"])
-        marker = "# the rehearsal's compose network\n"
-        # Docker writes each container's /etc/hosts (minbase has none): localhost, then the network.
-        hosts_path = final.host("/etc/hosts")
-        hosts = open(hosts_path, encoding="utf-8").read().split(marker)[0] if os.path.exists(hosts_path) \
-            else "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
-        with open(final.host("/etc/hosts"), "w", encoding="utf-8") as f:
-            f.write(hosts + marker + network.hosts_lines())
-        netns = {n: network.namespaces[s.get("hostname", n)] for n, s in node_services.items()}
-        client = network.namespaces["client"]
-        entrypoint = image.last("ENTRYPOINT").exec_form()
-        init = services["init"]
-        step("compose: init")
-        final.run(init["entrypoint"] + init["command"])
-        for name, service in node_services.items():
-            argv = entrypoint + service["command"]
-            log = open(os.path.join(work, f"{name}.log"), "w")
-            nodes[name] = subprocess.Popen(final.command(argv, netns=netns[name]), stdout=log, stderr=subprocess.STDOUT)
-            step(f"compose: {name} at {network.addresses[service.get('hostname', name)]}: {shlex.join(argv)} (log {log.name})")
-        deadline = time.monotonic() + 60
-        for name, service in node_services.items():
-            wait_healthy(final, name, service["healthcheck"]["test"], deadline, netns[name])
-        step("compose: all four health checks pass")
-
-        base = shlex.split(" ".join(init["command"]).split("||", 1)[1])
-        base = base[base.index("--dir") + 1]
-        ports = {name: str(s["ports"][0]).split(":")[-1] for name, s in services.items() if name != "init"}
-        url = {name: f"http://{services[name].get('hostname', name)}:{port}" for name, port in ports.items()}
-        notary = f"{base}/notary"
-        out = run(final.command(["cinnabar", "dev", "demo", "--dir", notary, "--node", url["notary"]], netns=client))
-        step(f"cinnabar dev demo through {url['notary']}: {out.strip().splitlines()[0] if out.strip() else ''}")
-        exhibit = "/var/lib/cinnabar/exhibit.pdf"
-        final.write(exhibit, f"%PDF-1.4 exhibit for the docker rehearsal {time.time()}")
-        receipt = json.loads(run(final.command(["cinnabar", "deposit", exhibit, "--as", f"{notary}/orgs/notary.key",
-                                                "--code-key", f"{notary}/codes.key", "--node", url["notary"], "--json"],
-                                               netns=client)))
-        code = receipt["code"]
-        step(f"cinnabar deposit through the notary: code {code}, leaf {receipt['leaf_index']}")
-        answer = json.loads(run(final.command(["cinnabar", "verify", code, "--node", url["court"], "--file", exhibit, "--json"],
-                                              netns=client)))
-        if answer.get("result") != "VALID":
-            fail(f"the court answers {answer.get('result')} for {code}")
-        step(f"cinnabar verify {code} at the court, with the file: {answer['result']}")
-        bundle = "/var/lib/cinnabar/exhibit.bundle"
-        run(final.command(["cinnabar", "bundle", code, "--node", url["bureau"], "-o", bundle], netns=client))
-        policy = "/var/lib/cinnabar/consortium.policy"
-        final.write(policy, final.run(["cinnabar", "policy", "--dir", notary]))
-        out = final.run(["cinnabar", "verify", "--bundle", bundle, "--policy", policy])
-        step(f"the bureau's bundle checked offline: {out.strip().splitlines()[-1]}")
-
-        for name, process in nodes.items():
-            process.send_signal(signal.SIGTERM)
-        for name, process in nodes.items():
-            process.wait(timeout=30)
-        step("compose: the four nodes stopped")
-        sizes = set()
-        for name in nodes:
-            last = final.run(["cinnabar", "audit", "--dir", f"{base}/{name}"]).strip().splitlines()[-1]
-            sizes.add(last.split(" tiles")[0])  # "audit ok: N leaves, M blocks, K" (not the time)
-            step(f"cinnabar audit {name}: {last}")
-        if len(sizes) != 1:
-            fail(f"the four stores differ: {sorted(sizes)}")
+        urls, client = start_compose(final, stages[-1], services, work, running)
+        _, base = docker_file.compose_init(services)
+        exercise(final, base, urls, client)
+        stop_and_audit(final, base, running.nodes)
         step("rehearsal passed")
     finally:
-        for process in nodes.values():
-            if process.poll() is None:
-                process.kill()
-        for root in roots:
-            root.unmount_all()
-        if network:
-            network.close()
+        running.close()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""A Dockerfile read into its stages and instructions, for check_docker.py and docker_rehearsal.py.
+"""The Docker files read for check_docker.py and docker_rehearsal.py: the Dockerfile's stages and
+instructions, the .dockerignore, the compose file's init command, and the toolchain an image tag names.
 
 Only what docker/Dockerfile uses is understood; any other instruction is kept under its keyword, so
 a caller that meets one it cannot follow can say so instead of skipping it.
@@ -7,6 +8,8 @@ import json
 import os
 import posixpath
 import re
+import shlex
+import subprocess
 from dataclasses import dataclass, field
 
 
@@ -150,3 +153,18 @@ class DockerIgnore:
     def of_context(cls, context):
         path = os.path.join(context, ".dockerignore")
         return cls(open(path, encoding="utf-8").read() if os.path.exists(path) else "")
+
+
+def toolchain_version(swift="swift"):
+    """major.minor of `swift --version` (what a swift:X.Y image tag names), or None."""
+    out = subprocess.run([swift, "--version"], capture_output=True, text=True)
+    found = re.search(r"Swift version (\d+\.\d+)", out.stdout + out.stderr)
+    return found.group(1) if found else None
+
+
+def compose_init(services):
+    """The compose `init` service's `cinnabar dev init …` words (after its `test -f … ||` guard)
+    and the consortium folder its --dir names."""
+    command = " ".join(services["init"]["command"])
+    words = shlex.split(command.split("||", 1)[1])
+    return words, words[words.index("--dir") + 1] if "--dir" in words else None
