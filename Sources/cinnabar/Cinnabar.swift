@@ -1,6 +1,7 @@
 // The `cinnabar` command: run a node, manage keys, verify checkpoints and proofs offline,
 // audit a store, and measure speed.
 import ArgumentParser
+import CCinnabar
 import Foundation
 
 @main
@@ -11,6 +12,21 @@ struct Cinnabar: AsyncParsableCommand {
         subcommands: [NodeCommand.self, Dev.self, Validators.self, Keygen.self, Deposit.self, ImportCommand.self, Issue.self, Correct.self, Revoke.self, Supersede.self, Credit.self, VerifyCommand.self, HistoryCommand.self, BundleCommand.self, PolicyCommand.self,
                       CheckpointCommand.self, ProofCommand.self, WitnessCommand.self,
                       AuditCommand.self, SchemasCommand.self, Bench.self, SimCommand.self])
+
+    /// ArgumentParser's entry point, after setting the allocator up for a long-running node.
+    static func main() async {
+        _ = ccinnabar_tune_malloc()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// A CLI failure: printed as one plain line, exit status 1.
