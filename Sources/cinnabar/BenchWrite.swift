@@ -22,7 +22,7 @@ struct BenchWrite: AsyncParsableCommand {
         try WrkReport.requireWrk("bench write")
         try checkBatchSize(batch)
         guard batch == 1 || !noWait else { throw CLIError("--no-wait takes single records: a batch always waits for its receipts") }
-        let (verifyRate, cores) = MachineLimits.printVerifyLimit()
+        let (verifyRateBefore, cores) = MachineLimits.printVerifyLimit()
 
         // In-process ingest, as `bench ingest` measures it.
         let (inProcessDirectory, inProcessDir) = try BenchIngest.freshLedger("write-ingest")
@@ -68,6 +68,7 @@ struct BenchWrite: AsyncParsableCommand {
         print(String(format: "POST %@: %@ records/s committed with receipts (%.0f records, %llu blocks), p50 %@, p99 %@%@",
                      WrkReport.writeRoute(batch: batch), rate(http), committed, blocks, report.field("50%"), report.field("99%"),
                      batch > 1 ? " per batch of \(batch)" : ""))
+        let verifyRate = MachineLimits.printVerifyLimitAfterRun(before: verifyRateBefore)
         print(String(format: "HTTP write = %.0f%% of in-process ingest (goal ≥ 70%%); in-process = %.0f%% of the raw verify rate on %d cores",
                      100 * http / inProcess, 100 * inProcess / (verifyRate * Double(cores)), cores))
     }
