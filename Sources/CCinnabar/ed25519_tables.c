@@ -18,7 +18,10 @@
 //   only for such keys, and any other key is verified by libsodium itself;
 // - h = SHA-512(R ‖ A ‖ M) mod L, and the signature is valid iff enc([S]B − [h]A) = R, byte for
 //   byte, as libsodium compares it.
-// Tests/CryptoTests/Ed25519TableTests.swift checks both against each other: the RFC 8032 vectors,
+// That is libsodium 1.0.18's predicate (Debian 12's). Later releases may decode R and accept R
+// plus a point of small order, which the comparison of encodings refuses; so tables are built
+// only when the libsodium loaded is 1.0.18, and any other version verifies everything itself.
+// Tests/CinnabarCryptoTests/Ed25519TableTests.swift checks both against each other: the RFC 8032 vectors,
 // random keys and messages, every single-bit change of a signature, S ≥ L, R of small order, and
 // the combination itself against libsodium's scalar multiplications.
 //
@@ -356,9 +359,9 @@ static int point_from_y(point *p, const fe *y, int odd) {
 // ---- Tables ----
 
 #ifndef WINDOW
-#define WINDOW 6  // 4…8 all work; 6 trades table size (165 KB) against additions best here
+#define WINDOW 6  // 165 KB per key; 8 bits is faster only in a tight loop (BENCHMARKS.md)
 #endif
-#define POSITIONS ((256 + WINDOW - 1) / WINDOW)  // signed radix-2^WINDOW digits of a scalar < 2^253
+#define POSITIONS ((256 + WINDOW - 1) / WINDOW)  // signed radix-2^WINDOW digits of a 256-bit scalar
 #define MULTIPLES (1 << (WINDOW - 1))            // digits are −MULTIPLES…MULTIPLES
 
 typedef struct { affine entry[POSITIONS][MULTIPLES]; } table;
@@ -369,6 +372,7 @@ struct ccinnabar_ed25519_table {
 };
 
 static table *base_table;
+static int tables_allowed;
 
 // t.entry[i][j] = [(j + 1)·2^(WINDOW·i)]p. The multiples of one position share one inversion
 // (Montgomery's trick).
@@ -421,17 +425,21 @@ static void constants_init(void) {
     fe_invert(&t, &t);
     fe_set_small(&u, 4);
     fe_mul(&t, &t, &u);
-    if (point_from_y(&K.base, &t, 0) != 0) abort();
-    base_table = malloc(sizeof(table));
-    if (base_table == NULL) abort();
-    table_fill(base_table, &K.base);
+    if (point_from_y(&K.base, &t, 0) != 0) return;
+    table *b = malloc(sizeof(table));
+    if (b == NULL) return;  // no tables: every key stays with libsodium
+    table_fill(b, &K.base);
+    base_table = b;
+    tables_allowed = strcmp(sodium_version_string(), "1.0.18") == 0;
 }
 
 static pthread_once_t constants_once = PTHREAD_ONCE_INIT;
 
 // ---- Scalars ----
 
-// a (below 2^253) as POSITIONS signed digits in −MULTIPLES…MULTIPLES: a = Σ e[i]·2^(WINDOW·i).
+// a as POSITIONS signed digits in −MULTIPLES…MULTIPLES: a = Σ e[i]·2^(WINDOW·i). With WINDOW 6
+// the top position holds bits 252–255 only, so its digit stays within bounds for any 32 bytes
+// (with 4 or 8 it would not above 2^255; verification's scalars are below 2^253 anyway).
 static void scalar_digits(int e[POSITIONS], const uint8_t a[32]) {
     int carry = 0;
     for (int i = 0; i < POSITIONS; i++) {
@@ -442,7 +450,6 @@ static void scalar_digits(int e[POSITIONS], const uint8_t a[32]) {
         digit -= carry << WINDOW;
         e[i] = digit;
     }
-    // a < 2^253 leaves the top digit small, so no carry remains.
 }
 
 // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
@@ -479,6 +486,7 @@ ccinnabar_ed25519_table *ccinnabar_ed25519_table_new(const uint8_t key[32]) {
     if (sodium_init() < 0) return NULL;
     if (!crypto_core_ed25519_is_valid_point(key)) return NULL;
     pthread_once(&constants_once, constants_init);
+    if (base_table == NULL || !tables_allowed) return NULL;
     fe y;
     fe_frombytes(&y, key);
     point a;

@@ -30,14 +30,16 @@ public struct Ed25519PublicKey: Hashable, Sendable {
     /// Accepts exactly what libsodium accepts; keys that sign often get a verification table.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard signature.count == 64 else { return false }
-        guard let table = VerificationTables.table(for: bytes) else {
-            return isValidSignatureByLibsodium(signature, for: message)
-        }
-        return signature.withUnsafeBufferPointer { sig in
-            message.withUnsafeBufferPointer { msg in
-                ccinnabar_ed25519_verify(table.pointer, sig.baseAddress!, msg.baseAddress, msg.count) == 0
+        if let table = VerificationTables.table(for: bytes) {
+            return signature.withUnsafeBufferPointer { sig in
+                message.withUnsafeBufferPointer { msg in
+                    ccinnabar_ed25519_verify(table.pointer, sig.baseAddress!, msg.baseAddress, msg.count) == 0
+                }
             }
         }
+        let valid = isValidSignatureByLibsodium(signature, for: message)
+        if valid { VerificationTables.countValidSignature(by: bytes) }
+        return valid
     }
 
     /// The same check by libsodium's `crypto_sign_verify_detached` alone: the machine's raw verify
@@ -102,11 +104,14 @@ final class VerificationTable: Sendable {
     deinit { ccinnabar_ed25519_table_free(pointer) }
 }
 
-/// The process's verification tables: a key gets one at its `usesBeforeTable`-th verification,
-/// for at most `capacity` keys (165 KB each), and keeps it for the life of the process. Keys
-/// libsodium would accept but that are not of prime order never get one and stay with libsodium.
+/// The process's verification tables: a key gets one once `usesBeforeTable` of its signatures
+/// have verified, for at most `capacity` keys (165 KB each), and keeps it for the life of the
+/// process. Only valid signatures count, so a table costs whoever earns it 16 real signatures;
+/// and the keys that reach a verification at all are registered ones (organisations', looked up
+/// before a record's signature is checked; validators'; the policy's). Keys that are not of prime
+/// order, and every key when the libsodium loaded is not 1.0.18, stay with libsodium.
 public enum VerificationTables {
-    /// Verifications of one key before its table is built (a build costs about 15 of them).
+    /// Valid signatures by one key before its table is built (a build costs about 15 of them).
     public static let usesBeforeTable = 16
     /// Keys with a table at most: 128 × 165 KB ≈ 21 MB.
     public static let capacity = 128
@@ -120,25 +125,34 @@ public enum VerificationTables {
 
     private static let state = Mutex(State())
 
-    /// The key's table, if it has one or has now earned one.
+    /// The key's table, if it has one.
     static func table(for key: [UInt8]) -> VerificationTable? {
-        state.withLock { s in
-            if let table = s.tables[key] { return table }
-            guard s.tables.count < capacity, !s.refused.contains(key) else { return nil }
+        state.withLock { $0.tables[key] }
+    }
+
+    /// Counts a valid signature by a key without a table, and builds its table (outside the lock)
+    /// when the count comes due.
+    static func countValidSignature(by key: [UInt8]) {
+        let due = state.withLock { s -> Bool in
+            guard s.tables.count < capacity, !s.refused.contains(key) else { return false }
             let uses = s.uses[key, default: 0] + 1
-            guard uses >= usesBeforeTable else {
-                if s.uses.count >= uncountedLimit { s.uses.removeAll() }
-                s.uses[key] = uses
-                return nil
+            if uses >= usesBeforeTable {
+                s.uses[key] = nil
+                return true
             }
-            s.uses[key] = nil
-            guard let table = VerificationTable(key: key) else {
+            if s.uses.count >= uncountedLimit { s.uses.removeAll() }
+            s.uses[key] = uses
+            return false
+        }
+        guard due else { return }
+        let table = VerificationTable(key: key)
+        state.withLock { s in
+            guard let table else {
                 if s.refused.count >= uncountedLimit { s.refused.removeAll() }
                 s.refused.insert(key)
-                return nil
+                return
             }
-            s.tables[key] = table
-            return table
+            if s.tables[key] == nil, s.tables.count < capacity { s.tables[key] = table }
         }
     }
 

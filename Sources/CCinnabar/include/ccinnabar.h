@@ -28,8 +28,8 @@ int ccinnabar_tune_malloc(void);
 typedef struct ccinnabar_ed25519_table ccinnabar_ed25519_table;
 
 /// Builds the table of `key` (under a millisecond). NULL if the key is not the canonical encoding
-/// of a point of prime order (crypto_core_ed25519_is_valid_point) or memory ran out: verify such
-/// a key with libsodium.
+/// of a point of prime order (crypto_core_ed25519_is_valid_point), if the libsodium loaded is not
+/// 1.0.18 (whose verify this matches), or if memory ran out: verify such a key with libsodium.
 ccinnabar_ed25519_table *ccinnabar_ed25519_table_new(const uint8_t key[32]);
 
 void ccinnabar_ed25519_table_free(ccinnabar_ed25519_table *table);
