@@ -156,6 +156,12 @@ public enum VerificationTables {
         }
     }
 
+    /// Forgets every table and count (for tests: the tables are the process's, and a test suite's
+    /// earlier tests may have filled them). Verifications in flight keep the tables they hold.
+    static func removeAll() {
+        state.withLock { $0 = State() }
+    }
+
     /// How many keys have a table (for tests and benchmarks).
     public static var count: Int { state.withLock { $0.tables.count } }
 

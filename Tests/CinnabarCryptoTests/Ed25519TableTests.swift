@@ -176,6 +176,24 @@ final class Ed25519TableTests: XCTestCase {
         }
     }
 
+    /// When every slot is taken, a key verifies by libsodium however often it signs.
+    func testKeysBeyondTheCapacityStayWithLibsodium() {
+        VerificationTables.removeAll()
+        let message = secureRandomBytes(count: 64)
+        for _ in 0..<VerificationTables.capacity {
+            let key = Ed25519PrivateKey.generate()
+            let signature = key.signature(for: message)
+            for _ in 0..<VerificationTables.usesBeforeTable { XCTAssertTrue(key.publicKey.isValidSignature(signature, for: message)) }
+            XCTAssertTrue(VerificationTables.hasTable(key.publicKey))
+        }
+        let late = Ed25519PrivateKey.generate()
+        let signature = late.signature(for: message)
+        for _ in 0..<(2 * VerificationTables.usesBeforeTable) { XCTAssertTrue(late.publicKey.isValidSignature(signature, for: message)) }
+        XCTAssertFalse(VerificationTables.hasTable(late.publicKey))
+        XCTAssertEqual(VerificationTables.count, VerificationTables.capacity)
+        VerificationTables.removeAll()
+    }
+
     /// Keys that are not the canonical encoding of a point of prime order get no table; the
     /// public API then answers with libsodium, as for any key.
     func testKeysWithoutPrimeOrderGetNoTableAndStayWithLibsodium() throws {
@@ -204,6 +222,7 @@ final class Ed25519TableTests: XCTestCase {
     /// The public API gives a key its table once 16 of its signatures have verified (invalid ones
     /// do not count) and answers the same before and after.
     func testAKeyGetsItsTableAfterSixteenValidSignatures() {
+        VerificationTables.removeAll()  // earlier tests in this process may have used every slot
         let key = Ed25519PrivateKey.generate()
         let message = secureRandomBytes(count: 64)
         let signature = key.signature(for: message)
