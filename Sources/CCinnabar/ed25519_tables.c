@@ -5,7 +5,8 @@
 // consortium are a few dozen registered keys, each signing thousands of times. For such a key,
 // the multiples [j·64^i]A (i < 43, 1 ≤ j ≤ 32) can be computed once (165 KB, under a
 // millisecond), as they are for the base point B, and then [S]B − [h]A costs about 84 mixed
-// point additions and no doubling: 3.3 times libsodium's rate (`cinnabar bench verifiers`).
+// point additions and no doubling. The limit line of every record benchmark prints both rates
+// (`cinnabar bench ingest`); BENCHMARKS.md has the figures.
 //
 // The result is the same predicate as libsodium's crypto_sign_verify_detached, not a close one:
 // - S must be canonical (S < L);
@@ -21,9 +22,10 @@
 // That is libsodium 1.0.18's predicate (Debian 12's). Later releases may decode R and accept R
 // plus a point of small order, which the comparison of encodings refuses; so tables are built
 // only when the libsodium loaded is 1.0.18, and any other version verifies everything itself.
-// Tests/CinnabarCryptoTests/Ed25519TableTests.swift checks both against each other: the RFC 8032 vectors,
-// random keys and messages, every single-bit change of a signature, S ≥ L, R of small order, and
-// the combination itself against libsodium's scalar multiplications.
+// Tests/CinnabarCryptoTests/Ed25519TableTests.swift checks both against each other: the RFC 8032
+// vectors, random keys and messages, every single-bit change of a signature, S ≥ L, R of small
+// order or with a torsion component, and the combination itself against libsodium's scalar
+// multiplications.
 //
 // Everything here handles public data only (keys, signatures, messages), so it may and does run in
 // variable time: table lookups are indexed by the digits of public scalars.

@@ -13,19 +13,10 @@ struct Cinnabar: AsyncParsableCommand {
                       CheckpointCommand.self, ProofCommand.self, WitnessCommand.self,
                       AuditCommand.self, SchemasCommand.self, Bench.self, SimCommand.self])
 
-    /// ArgumentParser's entry point, after setting the allocator up for a long-running node.
+    /// Sets the allocator up for a long-running node, then runs ArgumentParser's own entry point.
     static func main() async {
         _ = ccinnabar_tune_malloc()
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
+        await main(nil)
     }
 }
 
