@@ -195,26 +195,52 @@ final class Ed25519TableTests: XCTestCase {
     }
 
     /// Keys that are not the canonical encoding of a point of prime order get no table; the
-    /// public API then answers with libsodium, as for any key.
+    /// public API then answers with libsodium, as for any key. A key of order 2L, a·B + (0, −1),
+    /// has signatures libsodium accepts (those whose h is even), so it is counted like any key and
+    /// refused its table when its count comes due; the other keys libsodium refuses outright.
     func testKeysWithoutPrimeOrderGetNoTableAndStayWithLibsodium() throws {
-        let key = Ed25519PrivateKey.generate()
-        // A + (0, −1): the same signatures' equation changes, and the point has order 2L.
+        VerificationTables.removeAll()  // a free slot, so that only the refusal keeps the table away
         var minusOne = [UInt8](repeating: 0xff, count: 32)
         minusOne[0] = 0xec
         minusOne[31] = 0x7f
+        var a = [UInt8](repeating: 0, count: 32)
+        crypto_core_ed25519_scalar_random(&a)
         var mixed = [UInt8](repeating: 0, count: 32)
-        XCTAssertEqual(crypto_core_ed25519_add(&mixed, key.publicKey.bytes, minusOne), 0)
+        XCTAssertEqual(crypto_scalarmult_ed25519_base_noclamp(&mixed, a), 0)
+        XCTAssertEqual(crypto_core_ed25519_add(&mixed, mixed, minusOne), 0)
+        XCTAssertNil(VerificationTable(key: mixed))
+        let mixedKey = Ed25519PublicKey(bytes: mixed)!
+        var valid = 0
+        while valid < VerificationTables.usesBeforeTable + 4 {
+            let message = secureRandomBytes(count: 64)
+            var r = [UInt8](repeating: 0, count: 32)
+            crypto_core_ed25519_scalar_random(&r)
+            var rPoint = [UInt8](repeating: 0, count: 32)
+            XCTAssertEqual(crypto_scalarmult_ed25519_base_noclamp(&rPoint, r), 0)
+            var digest = [UInt8](repeating: 0, count: 64)
+            crypto_hash_sha512(&digest, rPoint + mixed + message, UInt64(64 + message.count))
+            var h = [UInt8](repeating: 0, count: 32)
+            crypto_core_ed25519_scalar_reduce(&h, digest)
+            guard h[0] & 1 == 0 else { continue }  // [h](0, −1) vanishes only for even h
+            var s = [UInt8](repeating: 0, count: 32)
+            crypto_core_ed25519_scalar_mul(&s, h, a)
+            crypto_core_ed25519_scalar_add(&s, s, r)
+            XCTAssertTrue(mixedKey.isValidSignatureByLibsodium(rPoint + s, for: message))
+            XCTAssertTrue(mixedKey.isValidSignature(rPoint + s, for: message))
+            valid += 1
+        }
+        XCTAssertFalse(VerificationTables.hasTable(mixedKey))
+
+        let signer = Ed25519PrivateKey.generate()
         var nonCanonical = [UInt8](repeating: 0xff, count: 32)  // y = 2^255 − 1 ≥ p
         nonCanonical[31] = 0x7f
-        for bad in [mixed, minusOne, nonCanonical, [UInt8](repeating: 0, count: 32)] {
+        for bad in [minusOne, nonCanonical, [UInt8](repeating: 0, count: 32)] {
             XCTAssertNil(VerificationTable(key: bad), hex(bad))
             let publicKey = Ed25519PublicKey(bytes: bad)!
             let message = secureRandomBytes(count: 64)
-            let signature = key.signature(for: message)
-            for _ in 0..<(VerificationTables.usesBeforeTable + 2) {
-                XCTAssertEqual(publicKey.isValidSignature(signature, for: message),
-                               publicKey.isValidSignatureByLibsodium(signature, for: message))
-            }
+            let signature = signer.signature(for: message)
+            XCTAssertFalse(publicKey.isValidSignatureByLibsodium(signature, for: message))
+            XCTAssertFalse(publicKey.isValidSignature(signature, for: message))
             XCTAssertFalse(VerificationTables.hasTable(publicKey))
         }
     }
